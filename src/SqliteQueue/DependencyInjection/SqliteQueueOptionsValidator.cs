@@ -1,0 +1,77 @@
+using System.Text.RegularExpressions;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Options;
+
+namespace SqliteQueue.DependencyInjection;
+
+/// <summary>Checks <see cref="SqliteQueueOptions"/> at start-up; each message names the option, the value and the allowed range.</summary>
+internal sealed partial class SqliteQueueOptionsValidator : IValidateOptions<SqliteQueueOptions>
+{
+    public ValidateOptionsResult Validate(string? name, SqliteQueueOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var failures = new List<string>();
+
+        if (string.IsNullOrWhiteSpace(options.ConnectionString))
+        {
+            failures.Add("SqliteQueueOptions.ConnectionString is required, for example \"Data Source=jobs.db\".");
+        }
+        else
+        {
+            try
+            {
+                _ = new SqliteConnectionStringBuilder(options.ConnectionString);
+            }
+            catch (Exception ex) when (ex is ArgumentException or FormatException or InvalidOperationException)
+            {
+                failures.Add($"SqliteQueueOptions.ConnectionString is not a valid Microsoft.Data.Sqlite connection string: {ex.Message}");
+            }
+        }
+
+        if (options.TablePrefix is null || !PrefixPattern().IsMatch(options.TablePrefix))
+        {
+            failures.Add($"SqliteQueueOptions.TablePrefix must be a letter followed by up to 30 letters, digits or underscores; got '{options.TablePrefix}'.");
+        }
+
+        if (!Enum.IsDefined(options.Synchronous))
+        {
+            failures.Add($"SqliteQueueOptions.Synchronous must be Normal or Full; got {options.Synchronous}.");
+        }
+
+        Range(failures, nameof(options.BusyTimeout), options.BusyTimeout, TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(10));
+        Range(failures, nameof(options.BusyRetries), options.BusyRetries, 0, 100);
+        Range(failures, nameof(options.DefaultMaxAttempts), options.DefaultMaxAttempts, 1, 1000);
+        Range(failures, nameof(options.DefaultLeaseDuration), options.DefaultLeaseDuration, TimeSpan.FromSeconds(1), TimeSpan.FromDays(1));
+        Range(failures, nameof(options.PollInterval), options.PollInterval, TimeSpan.FromMilliseconds(10), TimeSpan.FromHours(1));
+        Range(failures, nameof(options.MaxPayloadLength), options.MaxPayloadLength, 1, 1 << 28);
+
+        if (options.DefaultStrategy is null)
+        {
+            failures.Add("SqliteQueueOptions.DefaultStrategy is required; use one of SchedulingStrategies.");
+        }
+
+        if (options.BackoffPolicy is null)
+        {
+            failures.Add("SqliteQueueOptions.BackoffPolicy is required; the default is new ExponentialBackoff().");
+        }
+
+        if (options.JsonSerializerOptions is null)
+        {
+            failures.Add("SqliteQueueOptions.JsonSerializerOptions is required.");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static void Range<T>(List<string> failures, string option, T value, T min, T max)
+        where T : IComparable<T>
+    {
+        if (value.CompareTo(min) < 0 || value.CompareTo(max) > 0)
+        {
+            failures.Add($"SqliteQueueOptions.{option} must be from {min} to {max}; got {value}.");
+        }
+    }
+
+    [GeneratedRegex("^[A-Za-z][A-Za-z0-9_]{0,30}$")]
+    private static partial Regex PrefixPattern();
+}

@@ -1,0 +1,75 @@
+using System.Globalization;
+using System.Text;
+
+namespace SqliteQueue.Internal;
+
+/// <summary>Every message the library throws with, in one place, so tests can assert the exact text.</summary>
+internal static class Errors
+{
+    public static string NotADatabase(string dataSource) =>
+        $"The file '{dataSource}' is not a SQLite database. SqliteQueue left it unchanged; point ConnectionString at a new or existing SQLite file.";
+
+    public static string SchemaTooNew(string dataSource, int found, int supported) =>
+        $"The queue database '{dataSource}' has schema version {found}, but this SqliteQueue supports up to version {supported}. " +
+        "It was written by a newer SqliteQueue (or another program uses PRAGMA user_version in this file); it was left unchanged. Upgrade the package or use another file.";
+
+    public static string Busy(string dataSource, int attempts) =>
+        $"The queue database '{dataSource}' stayed locked by another connection through {attempts} attempts; the operation was not applied.";
+
+    public static string InvalidName(string what, string? value, int maxLength) =>
+        $"The {what} must be 1 to {maxLength.ToString(CultureInfo.InvariantCulture)} characters with no control characters and no unpaired surrogates; got {Show(value)}.";
+
+    public static string InvalidKey(string? value, int maxLength) =>
+        $"The deduplication key must be 1 to {maxLength.ToString(CultureInfo.InvariantCulture)} characters with no NUL and no unpaired surrogates; got {Show(value)}.";
+
+    public static string PayloadTooLong(int length, int max) =>
+        $"The payload is {length.ToString(CultureInfo.InvariantCulture)} characters; the limit is {max.ToString(CultureInfo.InvariantCulture)} (SqliteQueueOptions.MaxPayloadLength). Store large data elsewhere and enqueue a reference to it.";
+
+    public static string PayloadNotWellFormed =>
+        "The payload contains an unpaired UTF-16 surrogate, which cannot be stored unchanged.";
+
+    public static string PayloadNotJson(string detail) =>
+        $"The payload is not one well-formed JSON value: {detail}";
+
+    public static string DelayAndRunAt =>
+        "Set either Delay or RunAt, not both.";
+
+    public static string DuplicateOnRetry(long jobId, long holder) =>
+        $"Job {jobId.ToString(CultureInfo.InvariantCulture)} cannot be retried: job {holder.ToString(CultureInfo.InvariantCulture)} on the same queue holds its deduplication key and is pending or running.";
+
+    public static string JobNotFound(long jobId) =>
+        $"There is no job with id {jobId.ToString(CultureInfo.InvariantCulture)}.";
+
+    public static string NotClaimedHere(long jobId, string worker) =>
+        $"Job {jobId.ToString(CultureInfo.InvariantCulture)} was not claimed through this queue store; settle it with the worker ('{worker}') of the store that claimed it.";
+
+    /// <summary>A value quoted for a message: cut to 60 characters, control characters escaped.</summary>
+    public static string Show(string? value)
+    {
+        if (value is null)
+        {
+            return "null";
+        }
+
+        var builder = new StringBuilder("'");
+        foreach (var c in value.Length > 60 ? value[..60] : value)
+        {
+            if (char.IsControl(c) || char.IsSurrogate(c))
+            {
+                builder.Append(CultureInfo.InvariantCulture, $"\\u{(int)c:X4}");
+            }
+            else
+            {
+                builder.Append(c);
+            }
+        }
+
+        builder.Append('\'');
+        if (value.Length > 60)
+        {
+            builder.Append(CultureInfo.InvariantCulture, $"... ({value.Length} characters)");
+        }
+
+        return builder.ToString();
+    }
+}

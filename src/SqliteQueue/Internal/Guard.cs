@@ -1,0 +1,135 @@
+using System.Buffers;
+using System.Text;
+using System.Text.Json;
+
+namespace SqliteQueue.Internal;
+
+/// <summary>Validation of public input; each failure names the parameter and the value.</summary>
+internal static class Guard
+{
+    public const int MaxNameLength = 200;
+    public const int MaxKeyLength = 1000;
+    public const int MaxPriority = 1_000_000;
+    public static readonly TimeSpan MaxDelay = TimeSpan.FromDays(3650);
+    public static readonly TimeSpan MaxTimeout = TimeSpan.FromDays(7);
+
+    public static string Name(string? value, string what, string paramName)
+    {
+        if (value is null || value.Length == 0 || value.Length > MaxNameLength || HasControlOrBadSurrogate(value))
+        {
+            throw value is null
+                ? new ArgumentNullException(paramName, Errors.InvalidName(what, value, MaxNameLength))
+                : new ArgumentException(Errors.InvalidName(what, value, MaxNameLength), paramName);
+        }
+
+        return value;
+    }
+
+    public static string? Key(string? value, string paramName)
+    {
+        if (value is null)
+        {
+            return null;
+        }
+
+        if (value.Length == 0 || value.Length > MaxKeyLength || value.Contains('\0', StringComparison.Ordinal) || !IsWellFormed(value))
+        {
+            throw new ArgumentException(Errors.InvalidKey(value, MaxKeyLength), paramName);
+        }
+
+        return value;
+    }
+
+    public static void PayloadJson(string payload, int maxLength, string paramName)
+    {
+        ArgumentNullException.ThrowIfNull(payload, paramName);
+        if (payload.Length > maxLength)
+        {
+            throw new ArgumentException(Errors.PayloadTooLong(payload.Length, maxLength), paramName);
+        }
+
+        if (!IsWellFormed(payload))
+        {
+            throw new ArgumentException(Errors.PayloadNotWellFormed, paramName);
+        }
+
+        var buffer = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(payload.Length));
+        try
+        {
+            var length = Encoding.UTF8.GetBytes(payload, buffer);
+            var reader = new Utf8JsonReader(buffer.AsSpan(0, length), new JsonReaderOptions { MaxDepth = 256 });
+            if (!reader.Read())
+            {
+                throw new ArgumentException(Errors.PayloadNotJson("it is empty."), paramName);
+            }
+
+            reader.Skip();
+            if (reader.Read())
+            {
+                throw new ArgumentException(Errors.PayloadNotJson("more than one value."), paramName);
+            }
+        }
+        catch (JsonException ex)
+        {
+            throw new ArgumentException(Errors.PayloadNotJson(ex.Message), paramName, ex);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    public static void Positive(long value, string paramName) => ArgumentOutOfRangeException.ThrowIfNegativeOrZero(value, paramName);
+
+    public static void InRange(int value, int min, int max, string paramName)
+    {
+        if (value < min || value > max)
+        {
+            throw new ArgumentOutOfRangeException(paramName, value, $"{paramName} must be from {min} to {max}.");
+        }
+    }
+
+    public static void InRange(TimeSpan value, TimeSpan min, TimeSpan max, string paramName)
+    {
+        if (value < min || value > max)
+        {
+            throw new ArgumentOutOfRangeException(paramName, value, $"{paramName} must be from {min} to {max}.");
+        }
+    }
+
+    public static bool IsWellFormed(string value)
+    {
+        for (var i = 0; i < value.Length; i++)
+        {
+            var c = value[i];
+            if (char.IsHighSurrogate(c))
+            {
+                if (i + 1 >= value.Length || !char.IsLowSurrogate(value[i + 1]))
+                {
+                    return false;
+                }
+
+                i++;
+            }
+            else if (char.IsLowSurrogate(c))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static bool HasControlOrBadSurrogate(string value)
+    {
+        foreach (var c in value)
+        {
+            if (char.IsControl(c))
+            {
+                return true;
+            }
+        }
+
+        return !IsWellFormed(value);
+    }
+}

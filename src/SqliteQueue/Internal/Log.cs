@@ -1,0 +1,37 @@
+using Microsoft.Extensions.Logging;
+
+namespace SqliteQueue.Internal;
+
+/// <summary>Every log line of the library. Event ids: 1xxx store and client, 2xxx worker.</summary>
+internal static partial class Log
+{
+    [LoggerMessage(1001, LogLevel.Information, "Queue database {DataSource} migrated tables with prefix '{Prefix}' to schema version {Version}")]
+    public static partial void SchemaMigrated(this ILogger logger, string dataSource, string prefix, int version);
+
+    [LoggerMessage(1002, LogLevel.Warning, "Queue database {DataSource} was locked by another connection; retry {Attempt} of {MaxAttempts}")]
+    public static partial void StoreBusy(this ILogger logger, string dataSource, int attempt, int maxAttempts);
+
+    [LoggerMessage(1003, LogLevel.Debug, "Enqueued job {JobId} ({Kind}) on queue {Queue}")]
+    public static partial void JobEnqueued(this ILogger logger, long jobId, string kind, string queue);
+
+    [LoggerMessage(1004, LogLevel.Debug, "Enqueue of {Kind} on queue {Queue} matched live job {JobId} by deduplication key")]
+    public static partial void JobDeduplicated(this ILogger logger, long jobId, string kind, string queue);
+
+    [LoggerMessage(1005, LogLevel.Information, "Cancel of job {JobId}: {Result}")]
+    public static partial void JobCancel(this ILogger logger, long jobId, CancelResult result);
+
+    [LoggerMessage(2001, LogLevel.Debug, "Worker {WorkerId} claimed {Count} jobs")]
+    public static partial void JobsClaimed(this ILogger logger, string workerId, int count);
+
+    [LoggerMessage(2002, LogLevel.Warning, "Expired leases were rescued: {Count} jobs made claimable again, dead-lettered or cancelled")]
+    public static partial void LeasesRescued(this ILogger logger, int count);
+
+    [LoggerMessage(2003, LogLevel.Warning, "Job {JobId} ({Kind}) failed on attempt {Attempt}; next run at {NextRunAt}")]
+    public static partial void JobFailedWillRetry(this ILogger logger, long jobId, string kind, int attempt, DateTimeOffset nextRunAt);
+
+    [LoggerMessage(2004, LogLevel.Error, "Job {JobId} ({Kind}) failed on attempt {Attempt} and is dead: {Error}")]
+    public static partial void JobDead(this ILogger logger, long jobId, string kind, int attempt, string error);
+
+    [LoggerMessage(2005, LogLevel.Warning, "Worker {WorkerId} lost the lease of job {JobId} ({Kind}); the settle was not applied")]
+    public static partial void LeaseLost(this ILogger logger, string workerId, long jobId, string kind);
+}

@@ -1,0 +1,306 @@
+using System.Text.Json;
+using Dapper;
+using SqliteQueue.Internal.Storage;
+
+namespace SqliteQueue.Internal;
+
+/// <summary>The producer side, over one <see cref="JobStore"/>.</summary>
+internal sealed class QueueClient(JobStore store) : IQueueClient
+{
+    private const int MaxBatch = 100_000;
+
+    public Task<long> EnqueueAsync<TPayload>(string type, TPayload payload, EnqueueOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        var json = Serialize(payload, nameof(payload));
+        return InsertOneAsync(type, json, options, cancellationToken);
+    }
+
+    public Task<long> EnqueueJsonAsync(string type, string payloadJson, EnqueueOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        Guard.PayloadJson(payloadJson, store.Options.MaxPayloadLength, nameof(payloadJson));
+        return InsertOneAsync(type, payloadJson, options, cancellationToken);
+    }
+
+    public Task<IReadOnlyList<long>> EnqueueManyAsync<TPayload>(
+        string type, IEnumerable<TPayload> payloads, EnqueueOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(payloads);
+        var now = store.NowMs;
+        var jobs = new List<JobInsert>();
+        foreach (var payload in payloads)
+        {
+            jobs.Add(Validate(type, Serialize(payload, nameof(payloads)), options, now));
+            CheckBatchSize(jobs.Count, nameof(payloads));
+        }
+
+        return InsertManyAsync(jobs, cancellationToken);
+    }
+
+    public Task<IReadOnlyList<long>> EnqueueManyAsync(IEnumerable<NewJob> jobs, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(jobs);
+        var now = store.NowMs;
+        var inserts = new List<JobInsert>();
+        foreach (var job in jobs)
+        {
+            if (job is null)
+            {
+                throw new ArgumentException($"{nameof(jobs)}[{inserts.Count}] is null.", nameof(jobs));
+            }
+
+            Guard.PayloadJson(job.PayloadJson, store.Options.MaxPayloadLength, $"{nameof(jobs)}[{inserts.Count}].{nameof(NewJob.PayloadJson)}");
+            inserts.Add(Validate(job.Type, job.PayloadJson, job.Options, now));
+            CheckBatchSize(inserts.Count, nameof(jobs));
+        }
+
+        return InsertManyAsync(inserts, cancellationToken);
+    }
+
+    public Task<JobInfo?> GetJobAsync(long jobId, CancellationToken cancellationToken = default)
+    {
+        Guard.Positive(jobId, nameof(jobId));
+        return store.ReadAsync(jobId, JobStore.GetJob, cancellationToken);
+    }
+
+    public Task<IReadOnlyList<JobExecution>> GetExecutionsAsync(long jobId, CancellationToken cancellationToken = default)
+    {
+        Guard.Positive(jobId, nameof(jobId));
+        return store.ReadAsync(jobId, static (s, c, id) =>
+            (IReadOnlyList<JobExecution>)c.Query<ExecutionRow>(new CommandDefinition(s.Sql[JobSql.GetExecutions], new { id }))
+                .Select(r => r.ToExecution()).ToList(), cancellationToken);
+    }
+
+    public Task<JobPage> ListJobsAsync(JobQuery query, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        if (query.Queue is not null)
+        {
+            Guard.Name(query.Queue, "queue name", $"{nameof(query)}.{nameof(JobQuery.Queue)}");
+        }
+
+        if (query.Type is not null)
+        {
+            Guard.Name(query.Type, "job type", $"{nameof(query)}.{nameof(JobQuery.Type)}");
+        }
+
+        if (query.State is { } state && !Enum.IsDefined(state))
+        {
+            throw new ArgumentOutOfRangeException($"{nameof(query)}.{nameof(JobQuery.State)}", state, "Unknown job state.");
+        }
+
+        ArgumentOutOfRangeException.ThrowIfNegative(query.AfterId, $"{nameof(query)}.{nameof(JobQuery.AfterId)}");
+        Guard.InRange(query.Limit, 1, 1000, $"{nameof(query)}.{nameof(JobQuery.Limit)}");
+
+        return store.ReadAsync(query, static (s, c, q) =>
+        {
+            var sql = q.State is null ? s.Sql[JobSql.ListJobs] : s.Sql[JobSql.ListJobsInState];
+            var parameters = new
+            {
+                after_id = q.AfterId,
+                queue = q.Queue,
+                type = q.Type,
+                state = q.State is { } st ? States.ToText(st) : null,
+                limit = q.Limit,
+            };
+            var jobs = c.Query<JobRow>(new CommandDefinition(sql, parameters)).Select(r => r.ToJobInfo()).ToList();
+            return new JobPage(jobs, jobs.Count == q.Limit ? jobs[^1].Id : null);
+        }, cancellationToken);
+    }
+
+    public async Task<CancelResult> CancelAsync(long jobId, CancellationToken cancellationToken = default)
+    {
+        Guard.Positive(jobId, nameof(jobId));
+        var result = await store.WriteAsync(jobId, static (s, tx, id) => s.Cancel(tx!, id, s.NowMs), cancellationToken).ConfigureAwait(false);
+        if (result is CancelResult.Cancelled or CancelResult.CancellationRequested)
+        {
+            store.Changes.Notify();
+        }
+
+        return result;
+    }
+
+    public async Task<bool> RetryAsync(long jobId, CancellationToken cancellationToken = default)
+    {
+        Guard.Positive(jobId, nameof(jobId));
+        var retried = await store.WriteAsync(jobId, static (s, tx, id) => s.Retry(tx!, id, s.NowMs), cancellationToken).ConfigureAwait(false);
+        if (retried)
+        {
+            store.Changes.Notify();
+        }
+
+        return retried;
+    }
+
+    public Task<QueueStats> GetStatsAsync(CancellationToken cancellationToken = default) =>
+        store.ReadAsync(0, static (s, c, _) =>
+        {
+            var now = s.NowMs;
+
+            // One read transaction, so the counts and the runnable ages come from the same snapshot.
+            using var tx = c.BeginTransaction(deferred: true);
+            var counts = c.Query<CountRow>(new CommandDefinition(s.Sql[JobSql.CountByQueueAndState], transaction: tx)).ToList();
+            var runnable = c.Query<RunnableRow>(new CommandDefinition(s.Sql[JobSql.RunnableByQueue], new { now }, tx))
+                .ToDictionary(r => r.Queue, StringComparer.Ordinal);
+            tx.Commit();
+
+            var queues = new List<QueueStatistics>();
+            foreach (var group in counts.GroupBy(r => r.Queue, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal))
+            {
+                long Count(string state) => group.Where(r => r.State == state).Sum(r => r.Count);
+                runnable.TryGetValue(group.Key, out var r);
+                queues.Add(new QueueStatistics(
+                    group.Key,
+                    Pending: Count(States.Pending),
+                    Runnable: r?.Count ?? 0,
+                    Running: Count(States.Running),
+                    Completed: Count(States.Completed),
+                    Dead: Count(States.Dead),
+                    Cancelled: Count(States.Cancelled),
+                    OldestRunnableAge: r is null ? null : TimeSpan.FromMilliseconds(Math.Max(0, now - r.OldestRunAt))));
+            }
+
+            return new QueueStats(queues);
+        }, cancellationToken);
+
+    public async Task<JobInfo> WaitForJobAsync(long jobId, CancellationToken cancellationToken = default)
+    {
+        Guard.Positive(jobId, nameof(jobId));
+        while (true)
+        {
+            var changed = store.Changes.NextChange;
+            var job = await store.ReadAsync(jobId, JobStore.GetJob, cancellationToken).ConfigureAwait(false)
+                ?? throw new JobNotFoundException(Errors.JobNotFound(jobId));
+            if (job.State.IsFinished())
+            {
+                return job;
+            }
+
+            await WaitForChangeAsync(changed, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    public async Task WaitUntilIdleAsync(string queue, CancellationToken cancellationToken = default)
+    {
+        Guard.Name(queue, "queue name", nameof(queue));
+        while (true)
+        {
+            var changed = store.Changes.NextChange;
+            var busy = await store.ReadAsync(queue, static (s, c, q) =>
+                c.ExecuteScalar<long>(new CommandDefinition(s.Sql[JobSql.QueueHasLiveJobs], new { queue = q })) != 0, cancellationToken).ConfigureAwait(false);
+            if (!busy)
+            {
+                return;
+            }
+
+            await WaitForChangeAsync(changed, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Wakes on a change in this process, or after the poll interval for changes made by other processes.</summary>
+    private async Task WaitForChangeAsync(Task changed, CancellationToken cancellationToken)
+    {
+        using var poll = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var delay = Task.Delay(store.Options.PollInterval, store.Time, poll.Token);
+        await Task.WhenAny(changed, delay).ConfigureAwait(false);
+        await poll.CancelAsync().ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
+    }
+
+    private async Task<long> InsertOneAsync(string type, string json, EnqueueOptions? options, CancellationToken cancellationToken)
+    {
+        var job = Validate(type, json, options, store.NowMs);
+        var id = await store.WriteAsync(job, static (s, tx, j) => s.Insert(tx, j, s.NowMs), cancellationToken).ConfigureAwait(false);
+        store.Changes.Notify();
+        return id;
+    }
+
+    private async Task<IReadOnlyList<long>> InsertManyAsync(List<JobInsert> jobs, CancellationToken cancellationToken)
+    {
+        if (jobs.Count == 0)
+        {
+            return [];
+        }
+
+        var ids = await store.WriteAsync(jobs, static (s, tx, list) =>
+        {
+            var now = s.NowMs;
+            var result = new long[list.Count];
+            for (var i = 0; i < list.Count; i++)
+            {
+                result[i] = s.Insert(tx, list[i], now);
+            }
+
+            return result;
+        }, cancellationToken).ConfigureAwait(false);
+        store.Changes.Notify();
+        return ids;
+    }
+
+    private string Serialize<TPayload>(TPayload payload, string paramName)
+    {
+        string json;
+        try
+        {
+            json = JsonSerializer.Serialize(payload, store.Options.JsonSerializerOptions);
+        }
+        catch (Exception ex) when (ex is JsonException or NotSupportedException or ArgumentException or InvalidOperationException)
+        {
+            throw new ArgumentException($"The payload of type {typeof(TPayload).Name} cannot be serialized to JSON: {ex.Message}", paramName, ex);
+        }
+
+        if (json.Length > store.Options.MaxPayloadLength)
+        {
+            throw new ArgumentException(Errors.PayloadTooLong(json.Length, store.Options.MaxPayloadLength), paramName);
+        }
+
+        return json;
+    }
+
+    private JobInsert Validate(string type, string json, EnqueueOptions? options, long now)
+    {
+        Guard.Name(type, "job type", nameof(type));
+        var queue = options?.Queue is null ? QueueNames.Default : Guard.Name(options.Queue, "queue name", "options.Queue");
+        var key = Guard.Key(options?.DeduplicationKey, "options.DeduplicationKey");
+        var priority = options?.Priority ?? 0;
+        Guard.InRange(priority, -Guard.MaxPriority, Guard.MaxPriority, "options.Priority");
+        var maxAttempts = options?.MaxAttempts ?? store.Options.DefaultMaxAttempts;
+        Guard.InRange(maxAttempts, 1, 1000, "options.MaxAttempts");
+
+        long? timeoutMs = null;
+        if (options?.Timeout is { } timeout)
+        {
+            if (timeout <= TimeSpan.Zero || timeout > Guard.MaxTimeout)
+            {
+                throw new ArgumentOutOfRangeException("options.Timeout", timeout, $"options.Timeout must be greater than zero and at most {Guard.MaxTimeout}.");
+            }
+
+            timeoutMs = (long)Math.Ceiling(timeout.TotalMilliseconds);
+        }
+
+        var runAt = now;
+        if (options?.Delay is { } delay)
+        {
+            if (options.RunAt is not null)
+            {
+                throw new ArgumentException(Errors.DelayAndRunAt, "options.Delay");
+            }
+
+            Guard.InRange(delay, TimeSpan.Zero, Guard.MaxDelay, "options.Delay");
+            runAt = now + (long)Math.Ceiling(delay.TotalMilliseconds);
+        }
+        else if (options?.RunAt is { } at)
+        {
+            runAt = Times.ToMs(at);
+        }
+
+        return new JobInsert(queue, type, json, priority, runAt, maxAttempts, timeoutMs, key);
+    }
+
+    private static void CheckBatchSize(int count, string paramName)
+    {
+        if (count > MaxBatch)
+        {
+            throw new ArgumentException($"At most {MaxBatch} jobs can be enqueued in one call; split the batch.", paramName);
+        }
+    }
+}

@@ -1,0 +1,102 @@
+using Microsoft.Data.Sqlite;
+
+namespace SqliteQueue.Internal.Storage;
+
+/// <summary>Turns the user's connection string into the one the store opens, and opens connections with the queue's PRAGMAs.</summary>
+internal sealed class ConnectionFactory
+{
+    public ConnectionFactory(SqliteQueueOptions options)
+    {
+        var builder = new SqliteConnectionStringBuilder(options.ConnectionString);
+        IsMemory = builder.Mode == SqliteOpenMode.Memory
+            || builder.DataSource.Length == 0
+            || builder.DataSource == ":memory:"
+            || builder.DataSource.Contains("mode=memory", StringComparison.OrdinalIgnoreCase);
+
+        // Microsoft.Data.Sqlite answers SQLITE_BUSY by sleeping 150 ms in a loop until this many seconds pass.
+        // SQLite's own busy_timeout does the waiting instead, and the store retries asynchronously after it.
+        builder.DefaultTimeout = 1;
+        ConnectionString = builder.ToString();
+        DataSource = builder.DataSource;
+        BusyTimeoutMs = (int)options.BusyTimeout.TotalMilliseconds;
+        Synchronous = options.Synchronous;
+    }
+
+    public string ConnectionString { get; }
+
+    public string DataSource { get; }
+
+    /// <summary>
+    /// A memory database exists per connection (or per shared cache); reads then share the writer's connection
+    /// instead of opening their own, and WAL does not apply. Everything else is the same code.
+    /// </summary>
+    public bool IsMemory { get; }
+
+    public int BusyTimeoutMs { get; }
+
+    public SynchronousMode Synchronous { get; }
+
+    public SqliteConnection OpenRaw()
+    {
+        var connection = new SqliteConnection(ConnectionString);
+        try
+        {
+            connection.Open();
+            return connection;
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Opens a short-lived reader. WAL lets it run beside the writer.</summary>
+    public SqliteConnection OpenReader()
+    {
+        var connection = OpenRaw();
+        try
+        {
+            Execute(connection, $"PRAGMA busy_timeout = {BusyTimeoutMs};");
+            return connection;
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The writer's PRAGMAs, applied only after the file was checked, so a refused file is never touched.</summary>
+    public void ApplyWriterPragmas(SqliteConnection connection)
+    {
+        Execute(connection, $"PRAGMA busy_timeout = {BusyTimeoutMs};");
+        if (!IsMemory)
+        {
+            var mode = Scalar(connection, "PRAGMA journal_mode = WAL;");
+            if (!string.Equals(mode, "wal", StringComparison.OrdinalIgnoreCase))
+            {
+                throw new SqliteQueueException($"The queue database '{DataSource}' could not be switched to WAL mode (it reports '{mode}').");
+            }
+        }
+
+        // This SQLite build defaults WAL to FULL, so NORMAL has to be asked for explicitly.
+        Execute(connection, Synchronous == SynchronousMode.Full ? "PRAGMA synchronous = FULL;" : "PRAGMA synchronous = NORMAL;");
+        Execute(connection, "PRAGMA foreign_keys = ON;");
+        Execute(connection, "PRAGMA journal_size_limit = 67108864;");
+    }
+
+    public static void Execute(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
+    public static string? Scalar(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return Convert.ToString(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+}

@@ -1,0 +1,267 @@
+namespace SqliteQueue.Internal.Storage;
+
+/// <summary>
+/// Every statement the store runs, one named constant each. <c>{prefix}</c> stands for the configured table
+/// prefix and is replaced once, when the store starts (see <see cref="SqlText"/>); nothing else is ever spliced in.
+/// "Now" is always a parameter, so the clock is the injected TimeProvider.
+/// </summary>
+internal static class JobSql
+{
+    public const string Enqueue = """
+        INSERT INTO {prefix}jobs (queue, type, payload, priority, state, run_at, max_attempts, timeout_ms, dedup_key, created_at)
+        VALUES (@queue, @type, @payload, @priority, 'pending', @run_at, @max_attempts, @timeout_ms, @dedup_key, @now)
+        ON CONFLICT DO NOTHING
+        RETURNING id;
+        """;
+
+    public const string FindLiveDuplicate = """
+        SELECT id FROM {prefix}jobs
+        WHERE queue = @queue AND dedup_key = @dedup_key AND state IN ('pending', 'running');
+        """;
+
+    // Claims. The single-job forms use "id = (subquery)", measured ~3x faster than "id IN (subquery)" for one row.
+    public const string ClaimOneFifo = """
+        UPDATE {prefix}jobs
+        SET state = 'running', attempt = attempt + 1, lease_owner = @owner, lease_token = @token,
+            lease_expires_at = @until, started_at = @now
+        WHERE id = (SELECT id FROM {prefix}jobs
+                    WHERE queue = @queue AND state = 'pending' AND run_at <= @now
+                    ORDER BY run_at, id LIMIT 1)
+        RETURNING id, queue, type, payload, priority, attempt, max_attempts, timeout_ms, created_at, run_at;
+        """;
+
+    public const string ClaimManyFifo = """
+        UPDATE {prefix}jobs
+        SET state = 'running', attempt = attempt + 1, lease_owner = @owner, lease_token = @token,
+            lease_expires_at = @until, started_at = @now
+        WHERE id IN (SELECT id FROM {prefix}jobs
+                     WHERE queue = @queue AND state = 'pending' AND run_at <= @now
+                     ORDER BY run_at, id LIMIT @limit)
+        RETURNING id, queue, type, payload, priority, attempt, max_attempts, timeout_ms, created_at, run_at;
+        """;
+
+    public const string ClaimOneLifo = """
+        UPDATE {prefix}jobs
+        SET state = 'running', attempt = attempt + 1, lease_owner = @owner, lease_token = @token,
+            lease_expires_at = @until, started_at = @now
+        WHERE id = (SELECT id FROM {prefix}jobs
+                    WHERE queue = @queue AND state = 'pending' AND run_at <= @now
+                    ORDER BY run_at DESC, id DESC LIMIT 1)
+        RETURNING id, queue, type, payload, priority, attempt, max_attempts, timeout_ms, created_at, run_at;
+        """;
+
+    public const string ClaimManyLifo = """
+        UPDATE {prefix}jobs
+        SET state = 'running', attempt = attempt + 1, lease_owner = @owner, lease_token = @token,
+            lease_expires_at = @until, started_at = @now
+        WHERE id IN (SELECT id FROM {prefix}jobs
+                     WHERE queue = @queue AND state = 'pending' AND run_at <= @now
+                     ORDER BY run_at DESC, id DESC LIMIT @limit)
+        RETURNING id, queue, type, payload, priority, attempt, max_attempts, timeout_ms, created_at, run_at;
+        """;
+
+    public const string ClaimOnePriority = """
+        UPDATE {prefix}jobs
+        SET state = 'running', attempt = attempt + 1, lease_owner = @owner, lease_token = @token,
+            lease_expires_at = @until, started_at = @now
+        WHERE id = (SELECT id FROM {prefix}jobs
+                    WHERE queue = @queue AND state = 'pending' AND run_at <= @now
+                    ORDER BY priority, run_at, id LIMIT 1)
+        RETURNING id, queue, type, payload, priority, attempt, max_attempts, timeout_ms, created_at, run_at;
+        """;
+
+    public const string ClaimManyPriority = """
+        UPDATE {prefix}jobs
+        SET state = 'running', attempt = attempt + 1, lease_owner = @owner, lease_token = @token,
+            lease_expires_at = @until, started_at = @now
+        WHERE id IN (SELECT id FROM {prefix}jobs
+                     WHERE queue = @queue AND state = 'pending' AND run_at <= @now
+                     ORDER BY priority, run_at, id LIMIT @limit)
+        RETURNING id, queue, type, payload, priority, attempt, max_attempts, timeout_ms, created_at, run_at;
+        """;
+
+    public const string ClaimOneInClass = """
+        UPDATE {prefix}jobs
+        SET state = 'running', attempt = attempt + 1, lease_owner = @owner, lease_token = @token,
+            lease_expires_at = @until, started_at = @now
+        WHERE id = (SELECT id FROM {prefix}jobs
+                    WHERE queue = @queue AND state = 'pending' AND priority = @priority AND run_at <= @now
+                    ORDER BY run_at, id LIMIT 1)
+        RETURNING id, queue, type, payload, priority, attempt, max_attempts, timeout_ms, created_at, run_at;
+        """;
+
+    public const string ClaimManyInClass = """
+        UPDATE {prefix}jobs
+        SET state = 'running', attempt = attempt + 1, lease_owner = @owner, lease_token = @token,
+            lease_expires_at = @until, started_at = @now
+        WHERE id IN (SELECT id FROM {prefix}jobs
+                     WHERE queue = @queue AND state = 'pending' AND priority = @priority AND run_at <= @now
+                     ORDER BY run_at, id LIMIT @limit)
+        RETURNING id, queue, type, payload, priority, attempt, max_attempts, timeout_ms, created_at, run_at;
+        """;
+
+    // Skip scan over the priority index: one seek per distinct priority, never a scan of the queue.
+    public const string RunnablePriorities = """
+        WITH RECURSIVE classes(priority) AS (
+            SELECT (SELECT MIN(priority) FROM {prefix}jobs WHERE queue = @queue AND state = 'pending')
+            UNION ALL
+            SELECT (SELECT MIN(j.priority) FROM {prefix}jobs AS j
+                    WHERE j.queue = @queue AND j.state = 'pending' AND j.priority > classes.priority)
+            FROM classes
+            WHERE classes.priority IS NOT NULL
+        )
+        SELECT priority FROM classes
+        WHERE priority IS NOT NULL
+          AND EXISTS (SELECT 1 FROM {prefix}jobs AS r
+                      WHERE r.queue = @queue AND r.state = 'pending' AND r.priority = classes.priority AND r.run_at <= @now);
+        """;
+
+    public const string AnyLeaseExpired = """
+        SELECT EXISTS (SELECT 1 FROM {prefix}jobs WHERE state = 'running' AND lease_expires_at <= @now);
+        """;
+
+    // A job whose worker vanished is retaken here, inside the claim transaction; its attempt already counted,
+    // so a job that keeps killing its worker is dead-lettered after max_attempts.
+    public const string RescueExpiredLeases = """
+        INSERT INTO {prefix}executions (job_id, attempt, worker_id, started_at, finished_at, outcome, error)
+        SELECT id, attempt, lease_owner, started_at, @now, 'lease_expired', @error
+        FROM {prefix}jobs WHERE state = 'running' AND lease_expires_at <= @now;
+        UPDATE {prefix}jobs
+        SET state = CASE WHEN cancel_requested THEN 'cancelled'
+                         WHEN attempt >= max_attempts THEN 'dead'
+                         ELSE 'pending' END,
+            finished_at = CASE WHEN cancel_requested OR attempt >= max_attempts THEN @now END,
+            last_error = @error, lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL
+        WHERE state = 'running' AND lease_expires_at <= @now;
+        """;
+
+    public const string CompleteJob = """
+        INSERT INTO {prefix}executions (job_id, attempt, worker_id, started_at, finished_at, outcome, error)
+        SELECT id, attempt, lease_owner, started_at, @now, 'completed', NULL
+        FROM {prefix}jobs WHERE id = @id AND state = 'running' AND lease_token = @token;
+        UPDATE {prefix}jobs
+        SET state = 'completed', finished_at = @now, lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL
+        WHERE id = @id AND state = 'running' AND lease_token = @token;
+        """;
+
+    public const string FailJob = """
+        INSERT INTO {prefix}executions (job_id, attempt, worker_id, started_at, finished_at, outcome, error)
+        SELECT id, attempt, lease_owner, started_at, @now, 'failed', @error
+        FROM {prefix}jobs WHERE id = @id AND state = 'running' AND lease_token = @token;
+        UPDATE {prefix}jobs
+        SET state = CASE WHEN cancel_requested THEN 'cancelled'
+                         WHEN @permanent OR attempt >= max_attempts THEN 'dead'
+                         ELSE 'pending' END,
+            run_at = CASE WHEN cancel_requested OR @permanent OR attempt >= max_attempts THEN run_at ELSE @retry_at END,
+            finished_at = CASE WHEN cancel_requested OR @permanent OR attempt >= max_attempts THEN @now END,
+            last_error = @error, lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL
+        WHERE id = @id AND state = 'running' AND lease_token = @token
+        RETURNING state, run_at;
+        """;
+
+    // Giving a job back undoes the attempt counted at claim time.
+    public const string ReleaseJob = """
+        INSERT INTO {prefix}executions (job_id, attempt, worker_id, started_at, finished_at, outcome, error)
+        SELECT id, attempt, lease_owner, started_at, @now, 'released', NULL
+        FROM {prefix}jobs WHERE id = @id AND state = 'running' AND lease_token = @token;
+        UPDATE {prefix}jobs
+        SET state = CASE WHEN cancel_requested THEN 'cancelled' ELSE 'pending' END,
+            attempt = attempt - 1,
+            run_at = @run_at,
+            finished_at = CASE WHEN cancel_requested THEN @now END,
+            lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL
+        WHERE id = @id AND state = 'running' AND lease_token = @token;
+        """;
+
+    public const string RenewLease = """
+        UPDATE {prefix}jobs SET lease_expires_at = @until
+        WHERE id = @id AND state = 'running' AND lease_token = @token
+        RETURNING cancel_requested;
+        """;
+
+    public const string CancelJob = """
+        UPDATE {prefix}jobs
+        SET state = CASE WHEN state = 'pending' THEN 'cancelled' ELSE state END,
+            cancel_requested = CASE WHEN state = 'running' THEN 1 ELSE cancel_requested END,
+            finished_at = CASE WHEN state = 'pending' THEN @now ELSE finished_at END
+        WHERE id = @id AND state IN ('pending', 'running')
+        RETURNING state;
+        """;
+
+    public const string RetryJob = """
+        UPDATE {prefix}jobs
+        SET state = 'pending', attempt = 0, run_at = @now, finished_at = NULL, cancel_requested = 0,
+            lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL
+        WHERE id = @id AND state IN ('dead', 'cancelled');
+        """;
+
+    public const string JobExists = """
+        SELECT EXISTS (SELECT 1 FROM {prefix}jobs WHERE id = @id);
+        """;
+
+    public const string GetJob = """
+        SELECT id AS Id, queue AS Queue, type AS Type, payload AS Payload, priority AS Priority, state AS State,
+               run_at AS RunAt, attempt AS Attempt, max_attempts AS MaxAttempts, timeout_ms AS TimeoutMs,
+               dedup_key AS DedupKey, lease_owner AS LeaseOwner, lease_expires_at AS LeaseExpiresAt,
+               cancel_requested AS CancelRequested, last_error AS LastError, created_at AS CreatedAt,
+               started_at AS StartedAt, finished_at AS FinishedAt
+        FROM {prefix}jobs WHERE id = @id;
+        """;
+
+    public const string GetExecutions = """
+        SELECT job_id AS JobId, attempt AS Attempt, worker_id AS WorkerId, started_at AS StartedAt,
+               finished_at AS FinishedAt, outcome AS Outcome, error AS Error
+        FROM {prefix}executions WHERE job_id = @id ORDER BY id;
+        """;
+
+    // Listing: a null filter matches everything. The state form is served by the (state, queue, id) index.
+    public const string ListJobs = """
+        SELECT id AS Id, queue AS Queue, type AS Type, payload AS Payload, priority AS Priority, state AS State,
+               run_at AS RunAt, attempt AS Attempt, max_attempts AS MaxAttempts, timeout_ms AS TimeoutMs,
+               dedup_key AS DedupKey, lease_owner AS LeaseOwner, lease_expires_at AS LeaseExpiresAt,
+               cancel_requested AS CancelRequested, last_error AS LastError, created_at AS CreatedAt,
+               started_at AS StartedAt, finished_at AS FinishedAt
+        FROM {prefix}jobs
+        WHERE id > @after_id
+          AND (@queue IS NULL OR queue = @queue)
+          AND (@type IS NULL OR type = @type)
+        ORDER BY id
+        LIMIT @limit;
+        """;
+
+    public const string ListJobsInState = """
+        SELECT id AS Id, queue AS Queue, type AS Type, payload AS Payload, priority AS Priority, state AS State,
+               run_at AS RunAt, attempt AS Attempt, max_attempts AS MaxAttempts, timeout_ms AS TimeoutMs,
+               dedup_key AS DedupKey, lease_owner AS LeaseOwner, lease_expires_at AS LeaseExpiresAt,
+               cancel_requested AS CancelRequested, last_error AS LastError, created_at AS CreatedAt,
+               started_at AS StartedAt, finished_at AS FinishedAt
+        FROM {prefix}jobs
+        WHERE state = @state
+          AND id > @after_id
+          AND (@queue IS NULL OR queue = @queue)
+          AND (@type IS NULL OR type = @type)
+        ORDER BY id
+        LIMIT @limit;
+        """;
+
+    public const string CountByQueueAndState = """
+        SELECT queue AS Queue, state AS State, COUNT(*) AS Count
+        FROM {prefix}jobs INDEXED BY {prefix}jobs_state
+        GROUP BY state, queue;
+        """;
+
+    public const string RunnableByQueue = """
+        SELECT queue AS Queue, COUNT(*) AS Count, MIN(run_at) AS OldestRunAt
+        FROM {prefix}jobs
+        WHERE state = 'pending' AND run_at <= @now
+        GROUP BY queue;
+        """;
+
+    public const string QueueHasLiveJobs = """
+        SELECT EXISTS (SELECT 1 FROM {prefix}jobs WHERE state IN ('pending', 'running') AND queue = @queue);
+        """;
+
+    public const string QueueTableExists = """
+        SELECT EXISTS (SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = @name);
+        """;
+}

@@ -1,0 +1,499 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Dapper;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+using SqliteQueue.Scheduling;
+
+namespace SqliteQueue.Internal.Storage;
+
+/// <summary>A job to insert, already validated.</summary>
+internal readonly record struct JobInsert(
+    string Queue, string Type, string Payload, int Priority, long RunAtMs, int MaxAttempts, long? TimeoutMs, string? DedupKey);
+
+/// <summary>What one claim asks for.</summary>
+internal sealed record ClaimArgs(string WorkerId, IReadOnlyList<string> Queues, ISchedulingStrategy Strategy, long LeaseMs, int MaxJobs);
+
+/// <summary>
+/// The only code that touches SQL. Writes in this process pass one async gate onto one long-lived writer
+/// connection, each in a <c>BEGIN IMMEDIATE</c> transaction, with the hot statements prepared once; reads use
+/// short-lived pooled connections beside it (WAL). A write that finds the file locked by another process
+/// past <c>busy_timeout</c> is retried whole, never half-applied.
+/// </summary>
+internal sealed partial class JobStore : IDisposable, IAsyncDisposable
+{
+    private const int SqliteBusy = 5;
+    private const int SqliteLocked = 6;
+    private const string LeaseExpiredError = "The worker's lease expired before it settled the job (the worker crashed, hung or lost the store).";
+
+    private readonly ConnectionFactory _connections;
+    private readonly ILogger _logger;
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly Dictionary<string, SqliteCommand> _prepared = new(ReferenceEqualityComparer.Instance);
+    private SqliteConnection? _writer;
+    private volatile bool _initialized;
+    private bool _disposed;
+
+    public JobStore(SqliteQueueOptions options, TimeProvider time, ILogger logger)
+    {
+        Options = options;
+        Time = time;
+        _logger = logger;
+        _connections = new ConnectionFactory(options);
+        Sql = new SqlText(options.TablePrefix);
+    }
+
+    public SqliteQueueOptions Options { get; }
+
+    public TimeProvider Time { get; }
+
+    public SqlText Sql { get; }
+
+    public ChangeNotifier Changes { get; } = new();
+
+    public string DataSource => _connections.DataSource;
+
+    public bool IsMemory => _connections.IsMemory;
+
+    public long NowMs => Time.GetUtcNow().ToUnixTimeMilliseconds();
+
+    /// <summary>Opens the file, refuses it if incompatible, and migrates it. Every operation does this on first use.</summary>
+    public Task InitializeAsync(CancellationToken cancellationToken) =>
+        _initialized ? Task.CompletedTask : WriteAsync(0, static (_, _, _) => 0, cancellationToken, transaction: false);
+
+    /// <summary>Runs <paramref name="work"/> on the writer inside one IMMEDIATE transaction, retrying it whole while another process holds the lock.</summary>
+    public async Task<T> WriteAsync<TState, T>(
+        TState state, Func<JobStore, SqliteTransaction?, TState, T> work, CancellationToken cancellationToken, bool transaction = true)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            for (var attempt = 1; ; attempt++)
+            {
+                try
+                {
+                    var writer = EnsureWriter();
+                    if (!transaction)
+                    {
+                        return work(this, null, state);
+                    }
+
+                    using var tx = writer.BeginTransaction();
+                    var result = work(this, tx, state);
+                    tx.Commit();
+                    return result;
+                }
+                catch (SqliteException ex) when (IsBusy(ex))
+                {
+                    if (attempt > Options.BusyRetries)
+                    {
+                        throw new QueueBusyException(Errors.Busy(DataSource, attempt), ex);
+                    }
+
+                    _logger.StoreBusy(DataSource, attempt, Options.BusyRetries);
+                    await Task.Delay(TimeSpan.FromMilliseconds(25 * attempt), Time, cancellationToken).ConfigureAwait(false);
+                }
+            }
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Runs a read on a short-lived connection (or on the writer, for a memory database).</summary>
+    public async Task<T> ReadAsync<TState, T>(TState state, Func<JobStore, SqliteConnection, TState, T> read, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        if (IsMemory)
+        {
+            await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                return read(this, EnsureWriter(), state);
+            }
+            finally
+            {
+                _gate.Release();
+            }
+        }
+
+        if (!_initialized)
+        {
+            await InitializeAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        using var connection = _connections.OpenReader();
+        return read(this, connection, state);
+    }
+
+    // ---- writes (called inside WriteAsync) ----
+
+    public long Insert(SqliteTransaction? tx, in JobInsert job, long now)
+    {
+        var insert = Prepared(JobSql.Enqueue, tx);
+        var p = insert.Parameters;
+        p["@queue"].Value = job.Queue;
+        p["@type"].Value = job.Type;
+        p["@payload"].Value = job.Payload;
+        p["@priority"].Value = job.Priority;
+        p["@run_at"].Value = job.RunAtMs;
+        p["@max_attempts"].Value = job.MaxAttempts;
+        p["@timeout_ms"].Value = job.TimeoutMs is { } t ? t : DBNull.Value;
+        p["@dedup_key"].Value = (object?)job.DedupKey ?? DBNull.Value;
+        p["@now"].Value = now;
+        if (insert.ExecuteScalar() is long id)
+        {
+            _logger.JobEnqueued(id, job.Type, job.Queue);
+            return id;
+        }
+
+        // The key is held by a live job: return that one.
+        var find = Prepared(JobSql.FindLiveDuplicate, tx);
+        find.Parameters["@queue"].Value = job.Queue;
+        find.Parameters["@dedup_key"].Value = job.DedupKey;
+        var existing = Convert.ToInt64(find.ExecuteScalar(), CultureInfo.InvariantCulture);
+        _logger.JobDeduplicated(existing, job.Type, job.Queue);
+        return existing;
+    }
+
+    public List<ClaimedJob> Claim(SqliteTransaction tx, ClaimArgs args)
+    {
+        var now = NowMs;
+        RescueExpiredLeases(tx, now);
+
+        var token = Random.Shared.NextInt64(1, long.MaxValue);
+        var until = now + args.LeaseMs;
+        var claimed = new List<ClaimedJob>(args.MaxJobs);
+        var stepJobs = new List<(long RunAt, ClaimedJob Job)>();
+        foreach (var queue in args.Queues)
+        {
+            var remaining = args.MaxJobs - claimed.Count;
+            if (remaining <= 0)
+            {
+                break;
+            }
+
+            List<int> classes = args.Strategy.UsesPriorityClasses ? RunnablePriorities(tx, queue, now) : [];
+            if (args.Strategy.UsesPriorityClasses && classes.Count == 0)
+            {
+                continue;
+            }
+
+            var plan = args.Strategy.Plan(new ClaimRequest(queue, remaining, classes));
+            foreach (var step in plan.Steps)
+            {
+                var count = Math.Min(step.Count, args.MaxJobs - claimed.Count);
+                if (count <= 0)
+                {
+                    break;
+                }
+
+                var command = Prepared(ClaimTemplate(step, count), tx);
+                var p = command.Parameters;
+                p["@queue"].Value = queue;
+                p["@now"].Value = now;
+                p["@owner"].Value = args.WorkerId;
+                p["@token"].Value = token;
+                p["@until"].Value = until;
+                if (count > 1)
+                {
+                    p["@limit"].Value = count;
+                }
+
+                if (step.PriorityClass is { } priority)
+                {
+                    p["@priority"].Value = priority;
+                }
+
+                stepJobs.Clear();
+                using (var reader = command.ExecuteReader())
+                {
+                    while (reader.Read())
+                    {
+                        var job = new ClaimedJob(
+                            id: reader.GetInt64(0),
+                            queue: reader.GetString(1),
+                            type: reader.GetString(2),
+                            payloadJson: reader.GetString(3),
+                            priority: reader.GetInt32(4),
+                            attempt: reader.GetInt32(5),
+                            maxAttempts: reader.GetInt32(6),
+                            timeout: reader.IsDBNull(7) ? null : TimeSpan.FromMilliseconds(reader.GetInt64(7)),
+                            createdAt: Times.FromMs(reader.GetInt64(8)),
+                            leaseToken: token,
+                            leaseExpiresAt: Times.FromMs(until),
+                            json: Options.JsonSerializerOptions);
+                        stepJobs.Add((reader.GetInt64(9), job));
+                    }
+                }
+
+                // RETURNING gives rows in no promised order; hand them out in the order the step claimed them.
+                stepJobs.Sort(StepComparer(step));
+                foreach (var (_, job) in stepJobs)
+                {
+                    claimed.Add(job);
+                }
+            }
+        }
+
+        if (claimed.Count > 0)
+        {
+            _logger.JobsClaimed(args.WorkerId, claimed.Count);
+        }
+
+        return claimed;
+    }
+
+    public bool Complete(SqliteTransaction tx, long id, long token, long now)
+    {
+        var command = Prepared(JobSql.CompleteJob, tx);
+        var p = command.Parameters;
+        p["@id"].Value = id;
+        p["@token"].Value = token;
+        p["@now"].Value = now;
+        return command.ExecuteNonQuery() > 0;
+    }
+
+    public FailResult Fail(SqliteTransaction tx, long id, long token, string error, bool permanent, long now, long retryAtMs)
+    {
+        var command = Prepared(JobSql.FailJob, tx);
+        var p = command.Parameters;
+        p["@id"].Value = id;
+        p["@token"].Value = token;
+        p["@now"].Value = now;
+        p["@error"].Value = error;
+        p["@permanent"].Value = permanent ? 1 : 0;
+        p["@retry_at"].Value = retryAtMs;
+        using var reader = command.ExecuteReader();
+        if (!reader.Read())
+        {
+            return FailResult.LeaseLost;
+        }
+
+        var state = States.Parse(reader.GetString(0));
+        return new FailResult(true, state, state == JobState.Pending ? Times.FromMs(reader.GetInt64(1)) : null);
+    }
+
+    public bool Release(SqliteTransaction tx, long id, long token, long now, long runAtMs)
+    {
+        var command = Prepared(JobSql.ReleaseJob, tx);
+        var p = command.Parameters;
+        p["@id"].Value = id;
+        p["@token"].Value = token;
+        p["@now"].Value = now;
+        p["@run_at"].Value = runAtMs;
+        return command.ExecuteNonQuery() > 0;
+    }
+
+    public RenewResult Renew(SqliteTransaction tx, long id, long token, long untilMs)
+    {
+        var command = Prepared(JobSql.RenewLease, tx);
+        var p = command.Parameters;
+        p["@id"].Value = id;
+        p["@token"].Value = token;
+        p["@until"].Value = untilMs;
+        using var reader = command.ExecuteReader();
+        if (!reader.Read())
+        {
+            return RenewResult.LeaseLost;
+        }
+
+        return reader.GetInt64(0) != 0 ? RenewResult.CancellationRequested : RenewResult.Renewed;
+    }
+
+    public CancelResult Cancel(SqliteTransaction tx, long id, long now)
+    {
+        var state = Writer.QueryFirstOrDefault<string>(new CommandDefinition(Sql[JobSql.CancelJob], new { id, now }, tx));
+        if (state is not null)
+        {
+            return state == States.Cancelled ? CancelResult.Cancelled : CancelResult.CancellationRequested;
+        }
+
+        return Writer.ExecuteScalar<long>(new CommandDefinition(Sql[JobSql.JobExists], new { id }, tx)) != 0
+            ? CancelResult.AlreadyFinished
+            : CancelResult.NotFound;
+    }
+
+    public bool Retry(SqliteTransaction tx, long id, long now)
+    {
+        try
+        {
+            return Writer.Execute(new CommandDefinition(Sql[JobSql.RetryJob], new { id, now }, tx)) > 0;
+        }
+        catch (SqliteException ex) when (ex.SqliteErrorCode == 19)
+        {
+            var job = Writer.QueryFirst<JobRow>(new CommandDefinition(Sql[JobSql.GetJob], new { id }, tx));
+            var holder = Writer.ExecuteScalar<long>(new CommandDefinition(
+                Sql[JobSql.FindLiveDuplicate], new { queue = job.Queue, dedup_key = job.DedupKey }, tx));
+            throw new SqliteQueueException(Errors.DuplicateOnRetry(id, holder), ex);
+        }
+    }
+
+    /// <summary>
+    /// Expired leases are found by one index seek inside each claim, so a crashed worker's jobs come back
+    /// without a separate reaper.
+    /// </summary>
+    public int RescueExpiredLeases(SqliteTransaction tx, long now)
+    {
+        var probe = Prepared(JobSql.AnyLeaseExpired, tx);
+        probe.Parameters["@now"].Value = now;
+        if (Convert.ToInt64(probe.ExecuteScalar(), CultureInfo.InvariantCulture) == 0)
+        {
+            return 0;
+        }
+
+        var rescue = Prepared(JobSql.RescueExpiredLeases, tx);
+        rescue.Parameters["@now"].Value = now;
+        rescue.Parameters["@error"].Value = LeaseExpiredError;
+        var rescued = rescue.ExecuteNonQuery() / 2;
+        _logger.LeasesRescued(rescued);
+        return rescued;
+    }
+
+    private List<int> RunnablePriorities(SqliteTransaction tx, string queue, long now)
+    {
+        var command = Prepared(JobSql.RunnablePriorities, tx);
+        command.Parameters["@queue"].Value = queue;
+        command.Parameters["@now"].Value = now;
+        var classes = new List<int>();
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            classes.Add(reader.GetInt32(0));
+        }
+
+        return classes;
+    }
+
+    private static string ClaimTemplate(ClaimStep step, int count)
+    {
+        var one = count == 1;
+        if (step.PriorityClass is not null)
+        {
+            return one ? JobSql.ClaimOneInClass : JobSql.ClaimManyInClass;
+        }
+
+        return step.Order switch
+        {
+            ClaimOrder.Fifo => one ? JobSql.ClaimOneFifo : JobSql.ClaimManyFifo,
+            ClaimOrder.Lifo => one ? JobSql.ClaimOneLifo : JobSql.ClaimManyLifo,
+            ClaimOrder.Priority => one ? JobSql.ClaimOnePriority : JobSql.ClaimManyPriority,
+            _ => throw new ArgumentOutOfRangeException(nameof(step), step.Order, "Unknown claim order."),
+        };
+    }
+
+    private static Comparison<(long RunAt, ClaimedJob Job)> StepComparer(ClaimStep step) =>
+        step.PriorityClass is null && step.Order == ClaimOrder.Lifo
+            ? static (a, b) => b.RunAt != a.RunAt ? b.RunAt.CompareTo(a.RunAt) : b.Job.Id.CompareTo(a.Job.Id)
+            : step.PriorityClass is null && step.Order == ClaimOrder.Priority
+                ? static (a, b) => a.Job.Priority != b.Job.Priority ? a.Job.Priority.CompareTo(b.Job.Priority)
+                    : a.RunAt != b.RunAt ? a.RunAt.CompareTo(b.RunAt) : a.Job.Id.CompareTo(b.Job.Id)
+                : static (a, b) => a.RunAt != b.RunAt ? a.RunAt.CompareTo(b.RunAt) : a.Job.Id.CompareTo(b.Job.Id);
+
+    // ---- reads ----
+
+    public static JobInfo? GetJob(JobStore store, SqliteConnection connection, long id) =>
+        connection.QueryFirstOrDefault<JobRow>(new CommandDefinition(store.Sql[JobSql.GetJob], new { id }))?.ToJobInfo();
+
+    // ---- connection plumbing ----
+
+    private SqliteConnection Writer => _writer ?? throw new InvalidOperationException("The store is not initialized.");
+
+    private SqliteConnection EnsureWriter()
+    {
+        if (_writer is not null)
+        {
+            return _writer;
+        }
+
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        SqliteConnection connection;
+        try
+        {
+            connection = _connections.OpenRaw();
+        }
+        catch (SqliteException ex) when (!IsBusy(ex))
+        {
+            throw new SqliteQueueException($"The queue database '{DataSource}' could not be opened: {ex.Message}", ex);
+        }
+
+        try
+        {
+            Migrator.CheckCompatible(connection, DataSource);
+            _connections.ApplyWriterPragmas(connection);
+            Migrator.Migrate(connection, Sql, _logger);
+            _writer = connection;
+            _initialized = true;
+            return connection;
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Hot statements are prepared once on the writer and reused; parameters are created from the text.</summary>
+    private SqliteCommand Prepared(string template, SqliteTransaction? tx)
+    {
+        if (!_prepared.TryGetValue(template, out var command))
+        {
+            command = Writer.CreateCommand();
+            command.CommandText = Sql[template];
+            foreach (var name in ParameterName().Matches(command.CommandText).Select(m => m.Value).Distinct(StringComparer.Ordinal))
+            {
+                command.Parameters.Add(new SqliteParameter(name, null));
+            }
+
+            command.Prepare();
+            _prepared[template] = command;
+        }
+
+        command.Transaction = tx;
+        return command;
+    }
+
+    [GeneratedRegex(@"@[a-z_]+")]
+    private static partial Regex ParameterName();
+
+    private static bool IsBusy(SqliteException ex) => ex.SqliteErrorCode is SqliteBusy or SqliteLocked;
+
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _gate.Wait();
+        try
+        {
+            _disposed = true;
+            foreach (var command in _prepared.Values)
+            {
+                command.Dispose();
+            }
+
+            _prepared.Clear();
+            if (_writer is not null)
+            {
+                // Pooled connections would keep the file open after the store is gone.
+                SqliteConnection.ClearPool(_writer);
+                _writer.Dispose();
+                _writer = null;
+            }
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        Dispose();
+        return ValueTask.CompletedTask;
+    }
+}

@@ -1,0 +1,111 @@
+using System.Globalization;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+
+namespace SqliteQueue.Internal.Storage;
+
+/// <summary>
+/// Brings a file to the latest schema. The version lives in <c>PRAGMA user_version</c>; migrations are embedded
+/// <c>.sql</c> files named by their version. A file that is not SQLite or is newer than this library is refused
+/// before anything is written to it.
+/// </summary>
+internal static class Migrator
+{
+    private const int SqliteNotADatabase = 26;
+
+    public static IReadOnlyList<(int Version, string Script)> Migrations { get; } = LoadMigrations();
+
+    public static int LatestVersion => Migrations[^1].Version;
+
+    /// <summary>Refuses a file this library must not touch. Reads only.</summary>
+    public static int CheckCompatible(SqliteConnection connection, string dataSource)
+    {
+        int version;
+        try
+        {
+            version = Convert.ToInt32(ConnectionFactory.Scalar(connection, "PRAGMA user_version;"), CultureInfo.InvariantCulture);
+        }
+        catch (SqliteException ex) when (ex.SqliteErrorCode == SqliteNotADatabase)
+        {
+            throw new IncompatibleDatabaseException(Errors.NotADatabase(dataSource), ex);
+        }
+
+        if (version > LatestVersion)
+        {
+            throw new IncompatibleDatabaseException(Errors.SchemaTooNew(dataSource, version, LatestVersion));
+        }
+
+        return version;
+    }
+
+    /// <summary>Runs the missing migrations in one IMMEDIATE transaction; another process may be doing the same.</summary>
+    public static void Migrate(SqliteConnection connection, SqlText sql, ILogger logger)
+    {
+        using var transaction = connection.BeginTransaction();
+        var version = Convert.ToInt32(ConnectionFactory.Scalar(connection, "PRAGMA user_version;"), CultureInfo.InvariantCulture);
+        if (version > LatestVersion)
+        {
+            throw new IncompatibleDatabaseException(Errors.SchemaTooNew(connection.DataSource, version, LatestVersion));
+        }
+
+        // Several prefixes may share one file: a prefix whose tables are missing starts from zero.
+        using (var exists = connection.CreateCommand())
+        {
+            exists.Transaction = transaction;
+            exists.CommandText = sql[JobSql.QueueTableExists];
+            exists.Parameters.AddWithValue("@name", sql.Prefix + "jobs");
+            if (Convert.ToInt64(exists.ExecuteScalar(), CultureInfo.InvariantCulture) == 0)
+            {
+                version = 0;
+            }
+        }
+
+        var applied = 0;
+        foreach (var (migrationVersion, script) in Migrations)
+        {
+            if (migrationVersion <= version)
+            {
+                continue;
+            }
+
+            using var command = connection.CreateCommand();
+            command.Transaction = transaction;
+            command.CommandText = SqlText.Render(script, sql.Prefix);
+            command.ExecuteNonQuery();
+            applied = migrationVersion;
+        }
+
+        if (applied > 0)
+        {
+            using var setVersion = connection.CreateCommand();
+            setVersion.Transaction = transaction;
+
+            // PRAGMA takes no parameters; the value is this library's own integer.
+            setVersion.CommandText = "PRAGMA user_version = " + Math.Max(applied, version).ToString(CultureInfo.InvariantCulture) + ";";
+            setVersion.ExecuteNonQuery();
+            transaction.Commit();
+            logger.SchemaMigrated(connection.DataSource, sql.Prefix, applied);
+        }
+        else
+        {
+            transaction.Commit();
+        }
+    }
+
+    private static List<(int, string)> LoadMigrations()
+    {
+        var assembly = typeof(Migrator).Assembly;
+        const string Prefix = "SqliteQueue.Migrations.";
+        var list = new List<(int, string)>();
+        foreach (var name in assembly.GetManifestResourceNames().Where(n => n.StartsWith(Prefix, StringComparison.Ordinal)).Order(StringComparer.Ordinal))
+        {
+            var file = name[Prefix.Length..];
+            var version = int.Parse(file.AsSpan(0, file.IndexOf('_', StringComparison.Ordinal)), CultureInfo.InvariantCulture);
+            using var stream = assembly.GetManifestResourceStream(name)!;
+            using var reader = new StreamReader(stream);
+            list.Add((version, reader.ReadToEnd()));
+        }
+
+        return list;
+    }
+}

@@ -1,0 +1,37 @@
+using System.Reflection;
+
+namespace SqliteQueue.Internal.Storage;
+
+/// <summary>
+/// The <see cref="JobSql"/> constants with the table prefix filled in, rendered once per store. Lookups are by
+/// reference, since callers always pass the constants themselves.
+/// </summary>
+internal sealed class SqlText
+{
+    public const string PrefixToken = "{prefix}";
+
+    private readonly Dictionary<string, string> _rendered = new(ReferenceEqualityComparer.Instance);
+
+    public SqlText(string prefix)
+    {
+        Prefix = prefix;
+        foreach (var template in AllTemplates)
+        {
+            _rendered[template] = Render(template, prefix);
+        }
+    }
+
+    public string Prefix { get; }
+
+    public string this[string template] => _rendered.TryGetValue(template, out var sql)
+        ? sql
+        : throw new InvalidOperationException("Only JobSql constants can be rendered.");
+
+    public static IReadOnlyList<string> AllTemplates { get; } = typeof(JobSql)
+        .GetFields(BindingFlags.Public | BindingFlags.Static)
+        .Where(f => f.IsLiteral && f.FieldType == typeof(string))
+        .Select(f => (string)f.GetRawConstantValue()!)
+        .ToArray();
+
+    public static string Render(string template, string prefix) => template.Replace(PrefixToken, prefix, StringComparison.Ordinal);
+}

@@ -1,0 +1,166 @@
+using Microsoft.Extensions.Logging;
+using SqliteQueue.Internal.Storage;
+using SqliteQueue.Retry;
+using SqliteQueue.Scheduling;
+
+namespace SqliteQueue.Internal;
+
+/// <summary>The consumer side, over one <see cref="JobStore"/>.</summary>
+internal sealed class Worker : IWorker
+{
+    private const int MaxErrorLength = 100_000;
+
+    private readonly JobStore _store;
+    private readonly ILogger _logger;
+    private readonly ClaimArgs _claim;
+    private readonly IBackoffPolicy _backoff;
+
+    public Worker(JobStore store, WorkerOptions options, ILogger logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _store = store;
+        _logger = logger;
+        WorkerId = options.WorkerId is null
+            ? $"{Environment.MachineName}:{Environment.ProcessId}:{Random.Shared.Next():x8}"
+            : Guard.Name(options.WorkerId, "worker id", "options.WorkerId");
+
+        ArgumentNullException.ThrowIfNull(options.Queues, "options.Queues");
+        if (options.Queues.Count is 0 or > 100)
+        {
+            throw new ArgumentException($"options.Queues must name 1 to 100 queues; got {options.Queues.Count}.", "options.Queues");
+        }
+
+        var queues = new List<string>(options.Queues.Count);
+        foreach (var queue in options.Queues)
+        {
+            Guard.Name(queue, "queue name", "options.Queues");
+            if (queues.Contains(queue, StringComparer.Ordinal))
+            {
+                throw new ArgumentException($"options.Queues names '{queue}' twice.", "options.Queues");
+            }
+
+            queues.Add(queue);
+        }
+
+        var lease = options.LeaseDuration ?? store.Options.DefaultLeaseDuration;
+        Guard.InRange(lease, TimeSpan.FromSeconds(1), TimeSpan.FromDays(1), "options.LeaseDuration");
+        LeaseDuration = lease;
+        _backoff = options.BackoffPolicy ?? store.Options.BackoffPolicy;
+        Strategy = options.Strategy ?? store.Options.DefaultStrategy;
+        _claim = new ClaimArgs(WorkerId, queues, Strategy, (long)lease.TotalMilliseconds, 1);
+    }
+
+    public string WorkerId { get; }
+
+    public TimeSpan LeaseDuration { get; }
+
+    public ISchedulingStrategy Strategy { get; }
+
+    public async Task<IReadOnlyList<ClaimedJob>> ClaimAsync(int maxJobs = 1, CancellationToken cancellationToken = default)
+    {
+        Guard.InRange(maxJobs, 1, 1000, nameof(maxJobs));
+        var args = maxJobs == 1 ? _claim : _claim with { MaxJobs = maxJobs };
+        return await _store.WriteAsync(args, static (s, tx, a) => s.Claim(tx!, a), cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<bool> CompleteAsync(ClaimedJob job, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        var done = await _store.WriteAsync(job, static (s, tx, j) => s.Complete(tx!, j.Id, j.LeaseToken, s.NowMs), cancellationToken).ConfigureAwait(false);
+        if (done)
+        {
+            _store.Changes.Notify();
+        }
+        else
+        {
+            _logger.LeaseLost(WorkerId, job.Id, job.Type);
+        }
+
+        return done;
+    }
+
+    public async Task<FailResult> FailAsync(ClaimedJob job, string errorMessage, bool permanent = false, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        ArgumentNullException.ThrowIfNull(errorMessage);
+        var error = errorMessage;
+        if (error.Length > MaxErrorLength)
+        {
+            error = error[..MaxErrorLength];
+        }
+
+        var delay = _backoff.NextDelay(job.Attempt);
+        if (delay < TimeSpan.Zero)
+        {
+            throw new InvalidOperationException($"The backoff policy {_backoff.GetType().Name} returned a negative delay ({delay}) for attempt {job.Attempt}.");
+        }
+
+        var args = (job, error, permanent, delayMs: (long)Math.Min(delay.TotalMilliseconds, Guard.MaxDelay.TotalMilliseconds));
+        var result = await _store.WriteAsync(args, static (s, tx, a) =>
+        {
+            var now = s.NowMs;
+            return s.Fail(tx!, a.job.Id, a.job.LeaseToken, a.error, a.permanent, now, now + a.delayMs);
+        }, cancellationToken).ConfigureAwait(false);
+
+        if (!result.Applied)
+        {
+            _logger.LeaseLost(WorkerId, job.Id, job.Type);
+        }
+        else if (result.State == JobState.Pending)
+        {
+            _logger.JobFailedWillRetry(job.Id, job.Type, job.Attempt, result.NextRunAt!.Value);
+        }
+        else
+        {
+            _logger.JobDead(job.Id, job.Type, job.Attempt, error);
+            _store.Changes.Notify();
+        }
+
+        return result;
+    }
+
+    public async Task<RenewResult> RenewLeaseAsync(ClaimedJob job, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        var leaseMs = _claim.LeaseMs;
+        var (result, until) = await _store.WriteAsync((job, leaseMs), static (s, tx, a) =>
+        {
+            var until = s.NowMs + a.leaseMs;
+            return (s.Renew(tx!, a.job.Id, a.job.LeaseToken, until), until);
+        }, cancellationToken).ConfigureAwait(false);
+
+        if (result == RenewResult.LeaseLost)
+        {
+            _logger.LeaseLost(WorkerId, job.Id, job.Type);
+        }
+        else
+        {
+            job.LeaseExpiresAt = Times.FromMs(until);
+        }
+
+        return result;
+    }
+
+    public async Task<bool> ReleaseAsync(ClaimedJob job, TimeSpan delay = default, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        Guard.InRange(delay, TimeSpan.Zero, Guard.MaxDelay, nameof(delay));
+        var delayMs = (long)Math.Ceiling(delay.TotalMilliseconds);
+        var released = await _store.WriteAsync((job, delayMs), static (s, tx, a) =>
+        {
+            var now = s.NowMs;
+            return s.Release(tx!, a.job.Id, a.job.LeaseToken, now, now + a.delayMs);
+        }, cancellationToken).ConfigureAwait(false);
+
+        if (released)
+        {
+            _store.Changes.Notify();
+        }
+        else
+        {
+            _logger.LeaseLost(WorkerId, job.Id, job.Type);
+        }
+
+        return released;
+    }
+}

@@ -1,0 +1,30 @@
+namespace SqliteQueue;
+
+/// <summary>A filter and page for <see cref="IQueueClient.ListJobsAsync"/>. Pages run in ascending id order.</summary>
+public sealed class JobQuery
+{
+    /// <summary>Only jobs on this queue.</summary>
+    /// <value>The default is any queue.</value>
+    public string? Queue { get; init; }
+
+    /// <summary>Only jobs in this state.</summary>
+    /// <value>The default is any state.</value>
+    public JobState? State { get; init; }
+
+    /// <summary>Only jobs of this type.</summary>
+    /// <value>The default is any type.</value>
+    public string? Type { get; init; }
+
+    /// <summary>Only jobs with an id greater than this: pass <see cref="JobPage.NextAfterId"/> to read the next page.</summary>
+    /// <value>The default is 0 (from the start).</value>
+    public long AfterId { get; init; }
+
+    /// <summary>The most jobs to return.</summary>
+    /// <value>The default is 100. 1 to 1000.</value>
+    public int Limit { get; init; } = 100;
+}
+
+/// <summary>One page of jobs.</summary>
+/// <param name="Jobs">The jobs, in ascending id order.</param>
+/// <param name="NextAfterId">The value for <see cref="JobQuery.AfterId"/> that reads the next page, or null when this was the last.</param>
+public sealed record JobPage(IReadOnlyList<JobInfo> Jobs, long? NextAfterId);

@@ -1,0 +1,59 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using SqliteQueue.DependencyInjection;
+using SqliteQueue.Internal;
+using SqliteQueue.Internal.Storage;
+
+namespace SqliteQueue;
+
+/// <summary>
+/// One queue store over one SQLite file: its <see cref="Client"/> and its workers share one writer connection.
+/// Create one per file and process (dependency injection does this for you) and dispose it at shutdown.
+/// </summary>
+public sealed class SqliteJobQueue : IWorkerFactory, IDisposable, IAsyncDisposable
+{
+    private readonly JobStore _store;
+    private readonly ILoggerFactory _loggerFactory;
+
+    /// <summary>Opens a queue store. The file is opened, checked and migrated on first use, or by <see cref="InitializeAsync"/>.</summary>
+    /// <param name="options">The store's options; validated here.</param>
+    /// <param name="timeProvider">The clock. The default is <see cref="TimeProvider.System"/>.</param>
+    /// <param name="loggerFactory">Where logs go. The default discards them.</param>
+    /// <exception cref="OptionsValidationException">An option is out of range; the message names it.</exception>
+    public SqliteJobQueue(SqliteQueueOptions options, TimeProvider? timeProvider = null, ILoggerFactory? loggerFactory = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var validation = new SqliteQueueOptionsValidator().Validate(null, options);
+        if (validation.Failed)
+        {
+            throw new OptionsValidationException(Options.DefaultName, typeof(SqliteQueueOptions), validation.Failures);
+        }
+
+        _loggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
+        _store = new JobStore(options, timeProvider ?? TimeProvider.System, _loggerFactory.CreateLogger("SqliteQueue.Store"));
+        Client = new QueueClient(_store);
+    }
+
+    /// <summary>The producer side of this store.</summary>
+    public IQueueClient Client { get; }
+
+    /// <summary>Opens, checks and migrates the file now rather than on first use.</summary>
+    /// <param name="cancellationToken">Cancels the wait.</param>
+    /// <returns>A task that ends when the store is ready.</returns>
+    /// <exception cref="IncompatibleDatabaseException">The file is not SQLite, or its schema is newer than this library.</exception>
+    public Task InitializeAsync(CancellationToken cancellationToken = default) => _store.InitializeAsync(cancellationToken);
+
+    /// <inheritdoc />
+    public IWorker Create(WorkerOptions? options = null) =>
+        new Worker(_store, options ?? new WorkerOptions(), _loggerFactory.CreateLogger("SqliteQueue.Worker"));
+
+    internal JobStore Store => _store;
+
+    /// <summary>Closes the store's connections.</summary>
+    public void Dispose() => _store.Dispose();
+
+    /// <summary>Closes the store's connections.</summary>
+    /// <returns>A completed task.</returns>
+    public ValueTask DisposeAsync() => _store.DisposeAsync();
+}

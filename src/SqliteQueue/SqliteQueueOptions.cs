@@ -1,0 +1,70 @@
+using System.Text.Json;
+using SqliteQueue.Retry;
+using SqliteQueue.Scheduling;
+
+namespace SqliteQueue;
+
+/// <summary>How the queue store is opened and the defaults jobs and workers get.</summary>
+public sealed class SqliteQueueOptions
+{
+    /// <summary>
+    /// A Microsoft.Data.Sqlite connection string, such as <c>Data Source=jobs.db</c>, or
+    /// <c>Data Source=name;Mode=Memory;Cache=Shared</c> for an in-memory queue that lives as long as the store.
+    /// </summary>
+    /// <value>Required; there is no default.</value>
+    public string ConnectionString { get; set; } = "";
+
+    /// <summary>The prefix of the queue's table names, so the queue can share the host application's database file.</summary>
+    /// <value>The default is <c>queue_</c>. A letter, then up to 30 letters, digits or underscores.</value>
+    public string TablePrefix { get; set; } = "queue_";
+
+    /// <summary>How hard each commit is pushed to disk.</summary>
+    /// <value>The default is <see cref="SynchronousMode.Normal"/>: survives a process crash, may lose the last commits on a power cut.</value>
+    public SynchronousMode Synchronous { get; set; } = SynchronousMode.Normal;
+
+    /// <summary>How long one statement waits for another process's write lock before the store retries.</summary>
+    /// <value>The default is 5 seconds. 1 second to 10 minutes.</value>
+    public TimeSpan BusyTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How many times a write that still finds the file locked after <see cref="BusyTimeout"/> is retried before <see cref="QueueBusyException"/>.</summary>
+    /// <value>The default is 3. 0 to 100.</value>
+    public int BusyRetries { get; set; } = 3;
+
+    /// <summary>The attempts a job gets unless its enqueue says otherwise.</summary>
+    /// <value>The default is 5. 1 to 1000.</value>
+    public int DefaultMaxAttempts { get; set; } = 5;
+
+    /// <summary>How long a claim holds a job before another worker may take it, unless the worker says otherwise.</summary>
+    /// <value>The default is 30 seconds. 1 second to 1 day.</value>
+    public TimeSpan DefaultLeaseDuration { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How often a wait (<see cref="IQueueClient.WaitForJobAsync"/>, <see cref="IQueueClient.WaitUntilIdleAsync"/>) re-reads the store for changes made by other processes. Changes made in this process wake waits at once.</summary>
+    /// <value>The default is 1 second. 10 milliseconds to 1 hour.</value>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The largest payload accepted, in UTF-16 characters.</summary>
+    /// <value>The default is 1,048,576. 1 to 268,435,456.</value>
+    public int MaxPayloadLength { get; set; } = 1 << 20;
+
+    /// <summary>The strategy workers use unless their own options say otherwise.</summary>
+    /// <value>The default is <see cref="SchedulingStrategies.Fifo"/>.</value>
+    public ISchedulingStrategy DefaultStrategy { get; set; } = SchedulingStrategies.Fifo;
+
+    /// <summary>The policy that spaces retries of failed jobs.</summary>
+    /// <value>The default is exponential backoff with full jitter, base 1 second, cap 1 hour.</value>
+    public IBackoffPolicy BackoffPolicy { get; set; } = new ExponentialBackoff();
+
+    /// <summary>The serializer options for typed payloads.</summary>
+    /// <value>The default is <see cref="JsonSerializerDefaults.Web"/>.</value>
+    public JsonSerializerOptions JsonSerializerOptions { get; set; } = new(JsonSerializerDefaults.Web);
+}
+
+/// <summary>SQLite's <c>synchronous</c> setting for the queue's connections.</summary>
+public enum SynchronousMode
+{
+    /// <summary>WAL with <c>synchronous=NORMAL</c>: a committed job survives a process crash; a power cut may lose the latest commits. Fast.</summary>
+    Normal = 1,
+
+    /// <summary><c>synchronous=FULL</c>: every commit is on disk before it returns, at one fsync per commit.</summary>
+    Full = 2,
+}
