@@ -27,10 +27,11 @@ internal sealed class SqlText
         ? sql
         : throw new InvalidOperationException("Only JobSql constants can be rendered.");
 
+    // String constants are interned by the runtime, so interning the reflected values yields the very references callers pass.
     public static IReadOnlyList<string> AllTemplates { get; } = typeof(JobSql)
         .GetFields(BindingFlags.Public | BindingFlags.Static)
         .Where(f => f.IsLiteral && f.FieldType == typeof(string))
-        .Select(f => (string)f.GetRawConstantValue()!)
+        .Select(f => string.Intern((string)f.GetRawConstantValue()!))
         .ToArray();
 
     public static string Render(string template, string prefix) => template.Replace(PrefixToken, prefix, StringComparison.Ordinal);
