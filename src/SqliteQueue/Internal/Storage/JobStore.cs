@@ -91,7 +91,10 @@ internal sealed partial class JobStore : IDisposable, IAsyncDisposable
                     }
 
                     _logger.StoreBusy(DataSource, attempt, Options.BusyRetries);
-                    await Task.Delay(TimeSpan.FromMilliseconds(25 * attempt), Time, cancellationToken).ConfigureAwait(false);
+
+                    // The lock is held by another connection, which lives in real time; an injected test clock
+                    // that never moves must not turn this pause into a hang.
+                    await Task.Delay(TimeSpan.FromMilliseconds(25 * attempt), TimeProvider.System, cancellationToken).ConfigureAwait(false);
                 }
             }
         }
