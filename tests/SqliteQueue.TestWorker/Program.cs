@@ -1,0 +1,160 @@
+using System.Diagnostics;
+using System.Globalization;
+using SqliteQueue;
+
+// A worker process for the multi-process tests. It claims from the queue file named by --db and writes one
+// line per event to stdout, flushed at once, so the parent test can follow it:
+//   ready            the store is open and migrated (after this, with --control-stdin, it waits for "go")
+//   claimed <id>     a job was claimed
+//   completed <id>   a job was completed (the commit is done before the line is written)
+//   lost <id>        the lease was lost before completion; nothing changed
+//   exit <reason>    it stops: "idle" (nothing claimed for --idle-exit-ms) or "stop" (told to on stdin)
+// With --control-stdin, stdin drives it: the line "go" starts claiming; "stop" or end of input stops it.
+var settings = Settings.Parse(args);
+if (settings is null)
+{
+    await Console.Error.WriteLineAsync(Settings.Usage);
+    return 2;
+}
+
+await using var queue = new SqliteJobQueue(new SqliteQueueOptions { ConnectionString = "Data Source=" + settings.DbPath });
+await queue.InitializeAsync();
+var worker = queue.Create(new WorkerOptions
+{
+    WorkerId = settings.WorkerId,
+    LeaseDuration = TimeSpan.FromMilliseconds(settings.LeaseMs),
+});
+
+Emit("ready");
+
+var go = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+using var stop = new CancellationTokenSource();
+if (settings.ControlStdin)
+{
+    _ = Task.Run(async () =>
+    {
+        while (await Console.In.ReadLineAsync() is { } line)
+        {
+            switch (line.Trim())
+            {
+                case "go":
+                    go.TrySetResult();
+                    break;
+                case "stop":
+                    go.TrySetResult();
+                    await stop.CancelAsync();
+                    return;
+            }
+        }
+
+        // The parent went away or closed our input: stop rather than linger.
+        go.TrySetResult();
+        await stop.CancelAsync();
+    });
+    await go.Task;
+}
+
+var lastClaim = Stopwatch.StartNew();
+var reason = "idle";
+while (true)
+{
+    if (stop.IsCancellationRequested)
+    {
+        reason = "stop";
+        break;
+    }
+
+    var jobs = await worker.ClaimAsync(settings.Batch);
+    if (jobs.Count == 0)
+    {
+        if (lastClaim.ElapsedMilliseconds >= settings.IdleExitMs)
+        {
+            break;
+        }
+
+        await Task.Delay(20);
+        continue;
+    }
+
+    lastClaim.Restart();
+    foreach (var job in jobs)
+    {
+        Emit("claimed " + job.Id.ToString(CultureInfo.InvariantCulture));
+    }
+
+    foreach (var job in jobs)
+    {
+        if (settings.HoldMs > 0)
+        {
+            await Task.Delay(settings.HoldMs);
+        }
+
+        var done = await worker.CompleteAsync(job);
+        Emit((done ? "completed " : "lost ") + job.Id.ToString(CultureInfo.InvariantCulture));
+    }
+}
+
+Emit("exit " + reason);
+return 0;
+
+static void Emit(string line)
+{
+    Console.Out.WriteLine(line);
+    Console.Out.Flush();
+}
+
+internal sealed record Settings(
+    string DbPath, string WorkerId, int LeaseMs, int Batch, int HoldMs, int IdleExitMs, bool ControlStdin)
+{
+    public const string Usage =
+        "usage: SqliteQueue.TestWorker --db <path> --worker-id <id> [--lease-ms <n>] [--batch <n>] [--hold-ms <n>] [--idle-exit-ms <n>] [--control-stdin]";
+
+    public static Settings? Parse(string[] args)
+    {
+        string? db = null;
+        string? id = null;
+        int lease = 30_000, batch = 1, hold = 0, idle = 1_000;
+        var control = false;
+        for (var i = 0; i < args.Length; i++)
+        {
+            var name = args[i];
+            if (name == "--control-stdin")
+            {
+                control = true;
+                continue;
+            }
+
+            if (i + 1 >= args.Length)
+            {
+                return null;
+            }
+
+            var value = args[++i];
+            switch (name)
+            {
+                case "--db":
+                    db = value;
+                    break;
+                case "--worker-id":
+                    id = value;
+                    break;
+                case "--lease-ms" when int.TryParse(value, CultureInfo.InvariantCulture, out var n) && n > 0:
+                    lease = n;
+                    break;
+                case "--batch" when int.TryParse(value, CultureInfo.InvariantCulture, out var n) && n > 0:
+                    batch = n;
+                    break;
+                case "--hold-ms" when int.TryParse(value, CultureInfo.InvariantCulture, out var n) && n >= 0:
+                    hold = n;
+                    break;
+                case "--idle-exit-ms" when int.TryParse(value, CultureInfo.InvariantCulture, out var n) && n >= 0:
+                    idle = n;
+                    break;
+                default:
+                    return null;
+            }
+        }
+
+        return db is null || id is null ? null : new Settings(db, id, lease, batch, hold, idle, control);
+    }
+}

@@ -1,0 +1,256 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Reflection;
+using System.Text;
+
+namespace SqliteQueue.Tests.MultiProcess;
+
+/// <summary>
+/// One SqliteQueue.TestWorker process over a queue file, started with <c>--control-stdin</c> so it waits for
+/// <see cref="Go"/>. Its stdout lines are collected as they arrive. Disposing kills it if it still runs.
+/// </summary>
+internal sealed class WorkerProcess : IDisposable
+{
+    private readonly Process _process;
+    private readonly Lock _lock = new();
+    private readonly List<string> _lines = [];
+    private readonly StringBuilder _errors = new();
+    private readonly SemaphoreSlim _changed = new(0);
+
+    private WorkerProcess(Process process, string workerId)
+    {
+        _process = process;
+        WorkerId = workerId;
+    }
+
+    /// <summary>The worker id the process claims under, as recorded in the store.</summary>
+    public string WorkerId { get; }
+
+    /// <summary>The built test worker's dll, recorded by the test project's build in an assembly attribute.</summary>
+    public static string WorkerDll { get; } = FindWorkerDll();
+
+    public static WorkerProcess Start(string dbPath, string workerId, int leaseMs, int batch, int holdMs, int idleExitMs)
+    {
+        var start = new ProcessStartInfo(DotnetHost())
+        {
+            UseShellExecute = false,
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            StandardOutputEncoding = Encoding.UTF8,
+            StandardErrorEncoding = Encoding.UTF8,
+        };
+        string[] args =
+        [
+            WorkerDll,
+            "--db", dbPath,
+            "--worker-id", workerId,
+            "--lease-ms", Number(leaseMs),
+            "--batch", Number(batch),
+            "--hold-ms", Number(holdMs),
+            "--idle-exit-ms", Number(idleExitMs),
+            "--control-stdin",
+        ];
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        var process = new Process { StartInfo = start };
+        var worker = new WorkerProcess(process, workerId);
+        process.OutputDataReceived += (_, e) => worker.OnLine(e.Data);
+        process.ErrorDataReceived += (_, e) => worker.OnError(e.Data);
+        if (!process.Start())
+        {
+            throw new InvalidOperationException($"Could not start {start.FileName} {WorkerDll}.");
+        }
+
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return worker;
+    }
+
+    public bool HasExited => _process.HasExited;
+
+    public int ExitCode => _process.ExitCode;
+
+    /// <summary>Every stdout line so far.</summary>
+    public IReadOnlyList<string> Lines
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return [.. _lines];
+            }
+        }
+    }
+
+    /// <summary>The ids of the "completed" lines so far, in order.</summary>
+    public IReadOnlyList<long> Completed => IdsOf("completed");
+
+    /// <summary>The ids of the "claimed" lines so far, in order.</summary>
+    public IReadOnlyList<long> Claimed => IdsOf("claimed");
+
+    /// <summary>The ids of the "lost" lines so far (completions refused because the lease had been lost).</summary>
+    public IReadOnlyList<long> Lost => IdsOf("lost");
+
+    /// <summary>Lets the process start claiming.</summary>
+    public void Go() => Send("go");
+
+    /// <summary>Asks the process to finish its current batch and exit.</summary>
+    public void Stop() => Send("stop");
+
+    /// <summary>Waits until the stdout lines so far satisfy <paramref name="condition"/>.</summary>
+    public async Task WaitUntilAsync(Func<IReadOnlyList<string>, bool> condition, string what, TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        while (!condition(Lines))
+        {
+            if (_process.HasExited && !condition(Lines))
+            {
+                // Let the last lines drain before deciding.
+                await _process.WaitForExitAsync(cts.Token);
+                if (condition(Lines))
+                {
+                    return;
+                }
+
+                throw new InvalidOperationException($"Worker {WorkerId} exited ({_process.ExitCode}) before {what}.{Describe()}");
+            }
+
+            try
+            {
+                await _changed.WaitAsync(TimeSpan.FromMilliseconds(200), cts.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                throw new TimeoutException($"Worker {WorkerId}: no {what} within {timeout}.{Describe()}");
+            }
+        }
+    }
+
+    /// <summary>Waits for the process to exit and its output to drain.</summary>
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        try
+        {
+            await _process.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            throw new TimeoutException($"Worker {WorkerId} did not exit within {timeout}.{Describe()}");
+        }
+
+        return _process.ExitCode;
+    }
+
+    /// <summary>Kills the process at once: SIGKILL on Linux and macOS, so it gets no chance to clean up.</summary>
+    public void Kill() => _process.Kill(entireProcessTree: true);
+
+    /// <summary>The process's output, for failure messages.</summary>
+    public string Describe()
+    {
+        var lines = Lines;
+        string errors;
+        lock (_lock)
+        {
+            errors = _errors.ToString();
+        }
+
+        var tail = string.Join(" | ", lines.Skip(Math.Max(0, lines.Count - 10)));
+        return $" Last stdout lines of {WorkerId} ({lines.Count} in all): {tail}. Stderr: {(errors.Length == 0 ? "(none)" : errors)}";
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            if (!_process.HasExited)
+            {
+                _process.Kill(entireProcessTree: true);
+                _process.WaitForExit(10_000);
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            // It exited between the check and the kill.
+        }
+        finally
+        {
+            _process.Dispose();
+            _changed.Dispose();
+        }
+    }
+
+    private List<long> IdsOf(string verb)
+    {
+        var prefix = verb + " ";
+        return Lines
+            .Where(l => l.StartsWith(prefix, StringComparison.Ordinal))
+            .Select(l => long.Parse(l.AsSpan(prefix.Length), CultureInfo.InvariantCulture))
+            .ToList();
+    }
+
+    private void Send(string line)
+    {
+        _process.StandardInput.WriteLine(line);
+        _process.StandardInput.Flush();
+    }
+
+    private void OnLine(string? line)
+    {
+        if (line is not null)
+        {
+            lock (_lock)
+            {
+                _lines.Add(line);
+            }
+        }
+
+        _changed.Release();
+    }
+
+    private void OnError(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_lock)
+        {
+            _errors.AppendLine(line);
+        }
+    }
+
+    private static string Number(int value) => value.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>The dotnet host running these tests, so the worker runs on the same runtime; else whatever "dotnet" is on the PATH.</summary>
+    private static string DotnetHost()
+    {
+        var host = Environment.ProcessPath;
+        return host is not null && string.Equals(Path.GetFileNameWithoutExtension(host), "dotnet", StringComparison.OrdinalIgnoreCase)
+            ? host
+            : "dotnet";
+    }
+
+    private static string FindWorkerDll()
+    {
+        var path = typeof(WorkerProcess).Assembly
+            .GetCustomAttributes<AssemblyMetadataAttribute>()
+            .SingleOrDefault(a => a.Key == "TestWorkerPath")?.Value;
+        if (string.IsNullOrEmpty(path))
+        {
+            throw new InvalidOperationException("The test assembly carries no TestWorkerPath metadata; the test project's build records it.");
+        }
+
+        if (!File.Exists(path))
+        {
+            throw new FileNotFoundException($"The test worker was not built at {path}. Build the solution, or the test project, first.", path);
+        }
+
+        return path;
+    }
+}
