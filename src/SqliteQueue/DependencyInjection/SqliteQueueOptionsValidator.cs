@@ -72,6 +72,6 @@ internal sealed partial class SqliteQueueOptionsValidator : IValidateOptions<Sql
         }
     }
 
-    [GeneratedRegex("^[A-Za-z][A-Za-z0-9_]{0,30}$")]
+    [GeneratedRegex(@"^[A-Za-z][A-Za-z0-9_]{0,30}\z")]
     private static partial Regex PrefixPattern();
 }

@@ -97,7 +97,7 @@ internal static class Guard
         }
     }
 
-    public static bool IsWellFormed(string value)
+    public static bool IsWellFormed(ReadOnlySpan<char> value)
     {
         for (var i = 0; i < value.Length; i++)
         {

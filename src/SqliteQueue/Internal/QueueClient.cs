@@ -1,3 +1,4 @@
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using Dapper;
 using SqliteQueue.Internal.Storage;
@@ -9,9 +10,14 @@ internal sealed class QueueClient(JobStore store) : IQueueClient
 {
     private const int MaxBatch = 100_000;
 
+    private readonly JsonSerializerOptions _json = new(store.Options.JsonSerializerOptions)
+    {
+        Encoder = new StrictJsonEncoder(store.Options.JsonSerializerOptions.Encoder ?? JavaScriptEncoder.Default),
+    };
+
     public Task<long> EnqueueAsync<TPayload>(string type, TPayload payload, EnqueueOptions? options = null, CancellationToken cancellationToken = default)
     {
-        var json = Serialize(payload, nameof(payload));
+        var json = Serialize(payload, nameof(payload), index: null);
         return InsertOneAsync(type, json, options, cancellationToken);
     }
 
@@ -29,7 +35,7 @@ internal sealed class QueueClient(JobStore store) : IQueueClient
         var jobs = new List<JobInsert>();
         foreach (var payload in payloads)
         {
-            jobs.Add(Validate(type, Serialize(payload, nameof(payloads)), options, now));
+            jobs.Add(Validate(type, Serialize(payload, nameof(payloads), jobs.Count), options, now));
             CheckBatchSize(jobs.Count, nameof(payloads));
         }
 
@@ -49,7 +55,8 @@ internal sealed class QueueClient(JobStore store) : IQueueClient
             }
 
             Guard.PayloadJson(job.PayloadJson, store.Options.MaxPayloadLength, $"{nameof(jobs)}[{inserts.Count}].{nameof(NewJob.PayloadJson)}");
-            inserts.Add(Validate(job.Type, job.PayloadJson, job.Options, now));
+            var element = $"{nameof(jobs)}[{inserts.Count}].";
+            inserts.Add(Validate(job.Type, job.PayloadJson, job.Options, now, element + nameof(NewJob.Type), element + nameof(NewJob.Options)));
             CheckBatchSize(inserts.Count, nameof(jobs));
         }
 
@@ -236,12 +243,22 @@ internal sealed class QueueClient(JobStore store) : IQueueClient
         return ids;
     }
 
-    private string Serialize<TPayload>(TPayload payload, string paramName)
+    private string Serialize<TPayload>(TPayload payload, string paramName, int? index)
     {
+        if (payload is null)
+        {
+            var which = index is { } i ? $"{paramName}[{i}]" : paramName;
+            throw new ArgumentNullException(paramName, $"{which} is null; every job needs a payload (enqueue an empty object for none).");
+        }
+
         string json;
         try
         {
-            json = JsonSerializer.Serialize(payload, store.Options.JsonSerializerOptions);
+            json = JsonSerializer.Serialize(payload, _json);
+        }
+        catch (StrictJsonEncoder.MalformedTextException ex)
+        {
+            throw new ArgumentException(Errors.PayloadNotWellFormed, paramName, ex);
         }
         catch (Exception ex) when (ex is JsonException or NotSupportedException or ArgumentException or InvalidOperationException)
         {
@@ -256,22 +273,23 @@ internal sealed class QueueClient(JobStore store) : IQueueClient
         return json;
     }
 
-    private JobInsert Validate(string type, string json, EnqueueOptions? options, long now)
+    /// <summary>Checks one job; parameter names are those of the public call (or of the batch element) that carried it.</summary>
+    private JobInsert Validate(string type, string json, EnqueueOptions? options, long now, string typeParam = "type", string optionsParam = "options")
     {
-        Guard.Name(type, "job type", nameof(type));
-        var queue = options?.Queue is null ? QueueNames.Default : Guard.Name(options.Queue, "queue name", "options.Queue");
-        var key = Guard.Key(options?.DeduplicationKey, "options.DeduplicationKey");
+        Guard.Name(type, "job type", typeParam);
+        var queue = options?.Queue is null ? QueueNames.Default : Guard.Name(options.Queue, "queue name", optionsParam + ".Queue");
+        var key = Guard.Key(options?.DeduplicationKey, optionsParam + ".DeduplicationKey");
         var priority = options?.Priority ?? 0;
-        Guard.InRange(priority, -Guard.MaxPriority, Guard.MaxPriority, "options.Priority");
+        Guard.InRange(priority, -Guard.MaxPriority, Guard.MaxPriority, optionsParam + ".Priority");
         var maxAttempts = options?.MaxAttempts ?? store.Options.DefaultMaxAttempts;
-        Guard.InRange(maxAttempts, 1, 1000, "options.MaxAttempts");
+        Guard.InRange(maxAttempts, 1, 1000, optionsParam + ".MaxAttempts");
 
         long? timeoutMs = null;
         if (options?.Timeout is { } timeout)
         {
             if (timeout <= TimeSpan.Zero || timeout > Guard.MaxTimeout)
             {
-                throw new ArgumentOutOfRangeException("options.Timeout", timeout, $"options.Timeout must be greater than zero and at most {Guard.MaxTimeout}.");
+                throw new ArgumentOutOfRangeException(optionsParam + ".Timeout", timeout, $"{optionsParam}.Timeout must be greater than zero and at most {Guard.MaxTimeout}.");
             }
 
             timeoutMs = (long)Math.Ceiling(timeout.TotalMilliseconds);
@@ -282,10 +300,10 @@ internal sealed class QueueClient(JobStore store) : IQueueClient
         {
             if (options.RunAt is not null)
             {
-                throw new ArgumentException(Errors.DelayAndRunAt, "options.Delay");
+                throw new ArgumentException(Errors.DelayAndRunAt, optionsParam + ".Delay");
             }
 
-            Guard.InRange(delay, TimeSpan.Zero, Guard.MaxDelay, "options.Delay");
+            Guard.InRange(delay, TimeSpan.Zero, Guard.MaxDelay, optionsParam + ".Delay");
             runAt = now + (long)Math.Ceiling(delay.TotalMilliseconds);
         }
         else if (options?.RunAt is { } at)

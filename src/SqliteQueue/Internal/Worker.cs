@@ -82,7 +82,7 @@ internal sealed class Worker : IWorker
     public async Task<FailResult> FailAsync(ClaimedJob job, string errorMessage, bool permanent = false, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(job);
-        ArgumentNullException.ThrowIfNull(errorMessage);
+        ArgumentException.ThrowIfNullOrEmpty(errorMessage);
         var error = errorMessage;
         if (error.Length > MaxErrorLength)
         {

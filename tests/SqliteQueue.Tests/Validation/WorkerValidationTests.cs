@@ -53,7 +53,7 @@ public sealed class WorkerValidationTests
         (await db.Client.GetJobAsync(job.Id))!.State.Should().Be(JobState.Running);
     }
 
-    [Fact(Skip = "library bug: IWorker.FailAsync documents errorMessage as 1 to 100,000 characters but accepts an empty string")]
+    [Fact]
     public async Task FailAsync_rejects_empty_error()
     {
         await using var db = new TestDatabase();

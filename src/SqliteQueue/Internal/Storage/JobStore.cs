@@ -184,7 +184,8 @@ internal sealed partial class JobStore : IDisposable, IAsyncDisposable
                 continue;
             }
 
-            var plan = args.Strategy.Plan(new ClaimRequest(queue, remaining, classes));
+            var plan = args.Strategy.Plan(new ClaimRequest(queue, remaining, classes))
+                ?? throw new InvalidOperationException($"The scheduling strategy '{args.Strategy.Name}' ({args.Strategy.GetType().Name}) returned no plan; return ClaimPlan.Empty to claim nothing.");
             foreach (var step in plan.Steps)
             {
                 var count = Math.Min(step.Count, args.MaxJobs - claimed.Count);
