@@ -1,0 +1,224 @@
+using BenchmarkDotNet.Attributes;
+using Microsoft.Data.Sqlite;
+using SqliteQueue.Internal.Storage;
+using SqliteQueue.Scheduling;
+
+namespace SqliteQueue.Benchmarks;
+
+/// <summary>
+/// Claiming from a file-backed queue that holds 100,000 pending jobs (priorities 0..4 in turn, ~100-byte payloads),
+/// through <see cref="IWorker.ClaimAsync"/> and, as the baseline, through the same claim statement run on a plain
+/// Microsoft.Data.Sqlite connection.
+/// </summary>
+/// <remarks>
+/// <para>
+/// How the depth is kept: a claim turns a pending job into a running one, so every iteration runs a fixed number of
+/// claims (<see cref="ClaimsPerIteration"/>) and the un-timed <see cref="ResetQueue"/> before the next iteration
+/// turns every running job back into a pending one with a single UPDATE (attempt and lease cleared, run_at kept)
+/// and checkpoints the WAL. Each iteration therefore starts from exactly 100,000 pending jobs in the same order;
+/// within one iteration the depth falls to 100,000 - 128 (batch 1) or 100,000 - 4,096 (batch 32), and as many jobs
+/// are running. Nothing is completed, so no execution rows accumulate. The library queue and the raw table get the
+/// same treatment. The iteration is kept short on purpose: the queue's expired-lease probe, run inside every claim,
+/// costs time in proportion to the number of running jobs (docs/benchmarks.md has the measurements), so a longer
+/// iteration would measure that growth more than the claim.
+/// </para>
+/// <para>
+/// The raw baseline runs, per operation, <c>BEGIN IMMEDIATE</c>, one prepared and reused claim statement (the very
+/// text the queue uses for that order: <c>UPDATE ... WHERE id = (SELECT ... LIMIT 1) RETURNING ...</c> for one job,
+/// <c>id IN (SELECT ... LIMIT n)</c> for many), reads every returned column, and commits. The queue does the same
+/// plus what a real claim needs: the expired-lease probe, the async write gate, the claimed-job objects and their
+/// ordering, and for WeightedRandom the skip scan over priority classes and one statement per class drawn (the raw
+/// WeightedRandom baseline claims the whole batch from one class drawn uniformly at random, without the skip scan).
+/// </para>
+/// </remarks>
+[MemoryDiagnoser]
+[InvocationCount(ClaimsPerIteration)]
+public class ClaimBenchmarks
+{
+    public const int ClaimsPerIteration = 128;
+
+    private string _path = "";
+    private SqliteJobQueue? _queue;
+    private IWorker? _worker;
+    private SqliteConnection? _raw;
+    private SqliteCommand? _rawClaim;
+    private SqliteCommand? _rawReset;
+    private string _resetSql = "";
+    private bool _rawByClass;
+    private long _sink;
+
+    [Params("Fifo", "Lifo", "Priority", "WeightedRandom")]
+    public string Strategy { get; set; } = "Fifo";
+
+    [Params(1, 32)]
+    public int Batch { get; set; } = 1;
+
+    [GlobalSetup(Target = nameof(ClaimAsync))]
+    public void SetupQueue()
+    {
+        _path = BenchmarkData.NewDatabasePath();
+        _queue = BenchmarkData.OpenFilledQueueAsync(_path).GetAwaiter().GetResult();
+        _worker = _queue.Create(new WorkerOptions { WorkerId = "bench-worker", Strategy = StrategyFor(Strategy) });
+        _resetSql = ResetSql();
+        ResetQueue();
+    }
+
+    [GlobalSetup(Target = nameof(RawClaim))]
+    public void SetupRaw()
+    {
+        _path = BenchmarkData.NewDatabasePath();
+        _raw = BenchmarkData.OpenRawConnection(_path);
+        using (var insert = BenchmarkData.PrepareRawInsert(_raw))
+        {
+            BenchmarkData.FillRaw(_raw, insert, new SqliteQueueOptions());
+        }
+
+        _rawByClass = Strategy == "WeightedRandom";
+        var template = (Strategy, Batch) switch
+        {
+            ("Fifo", 1) => JobSql.ClaimOneFifo,
+            ("Fifo", _) => JobSql.ClaimManyFifo,
+            ("Lifo", 1) => JobSql.ClaimOneLifo,
+            ("Lifo", _) => JobSql.ClaimManyLifo,
+            ("Priority", 1) => JobSql.ClaimOnePriority,
+            ("Priority", _) => JobSql.ClaimManyPriority,
+            ("WeightedRandom", 1) => JobSql.ClaimOneInClass,
+            ("WeightedRandom", _) => JobSql.ClaimManyInClass,
+            _ => throw new ArgumentOutOfRangeException(nameof(Strategy), Strategy, "Unknown strategy."),
+        };
+        _rawClaim = _raw.CreateCommand();
+        _rawClaim.CommandText = SqlText.Render(template, BenchmarkData.Prefix);
+        foreach (var name in new[] { "@queue", "@now", "@owner", "@token", "@until" })
+        {
+            _rawClaim.Parameters.Add(new SqliteParameter(name, null));
+        }
+
+        if (Batch > 1)
+        {
+            _rawClaim.Parameters.Add(new SqliteParameter("@limit", Batch));
+        }
+
+        if (_rawByClass)
+        {
+            _rawClaim.Parameters.Add(new SqliteParameter("@priority", 0));
+        }
+
+        _rawClaim.Parameters["@queue"].Value = QueueNames.Default;
+        _rawClaim.Parameters["@owner"].Value = "bench-worker";
+        _rawClaim.Prepare();
+
+        _resetSql = ResetSql();
+        _rawReset = _raw.CreateCommand();
+        _rawReset.CommandText = _resetSql;
+        _rawReset.Prepare();
+        ResetQueue();
+    }
+
+    /// <summary>Un-timed: every running job back to pending, and the WAL checkpointed, so each iteration starts alike.</summary>
+    [IterationSetup]
+    public void ResetQueue()
+    {
+        if (_queue is not null)
+        {
+            _queue.Store.WriteAsync(_resetSql, static (_, tx, sql) =>
+            {
+                BenchmarkData.Execute(tx!.Connection!, sql, tx);
+                return 0;
+            }, CancellationToken.None).GetAwaiter().GetResult();
+            using var checkpoint = new SqliteConnection($"Data Source={_path};Pooling=False");
+            checkpoint.Open();
+            BenchmarkData.Execute(checkpoint, "PRAGMA wal_checkpoint(TRUNCATE);");
+        }
+        else if (_raw is not null)
+        {
+            using (var tx = _raw.BeginTransaction())
+            {
+                _rawReset!.Transaction = tx;
+                _rawReset.ExecuteNonQuery();
+                tx.Commit();
+            }
+
+            BenchmarkData.Execute(_raw, "PRAGMA wal_checkpoint(TRUNCATE);");
+        }
+    }
+
+    [Benchmark(Baseline = true)]
+    public long RawClaim()
+    {
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        using var tx = _raw!.BeginTransaction();
+        var command = _rawClaim!;
+        command.Transaction = tx;
+        var p = command.Parameters;
+        p["@now"].Value = now;
+        p["@token"].Value = Random.Shared.NextInt64(1, long.MaxValue);
+        p["@until"].Value = now + 30_000;
+        if (_rawByClass)
+        {
+            p["@priority"].Value = Random.Shared.Next(BenchmarkData.PriorityClasses);
+        }
+
+        long claimed = 0;
+        using (var reader = command.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                // Read every column the queue reads, as the queue does.
+                claimed += reader.GetInt64(0);
+                claimed += reader.GetString(1).Length + reader.GetString(2).Length + reader.GetString(3).Length;
+                claimed += reader.GetInt32(4) + reader.GetInt32(5) + reader.GetInt32(6);
+                claimed += reader.IsDBNull(7) ? 0 : reader.GetInt64(7);
+                claimed += reader.GetInt64(8) + reader.GetInt64(9);
+            }
+        }
+
+        tx.Commit();
+        _sink = claimed;
+        return claimed;
+    }
+
+    [Benchmark]
+    public async Task<int> ClaimAsync()
+    {
+        var jobs = await _worker!.ClaimAsync(Batch);
+        if (jobs.Count != Batch)
+        {
+            throw new InvalidOperationException($"Claimed {jobs.Count} jobs, expected {Batch}: the queue ran dry.");
+        }
+
+        return jobs.Count;
+    }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        Console.WriteLine($"// pending + running jobs at cleanup: {PendingCount()} (sink {_sink})");
+        _rawClaim?.Dispose();
+        _rawReset?.Dispose();
+        _raw?.Dispose();
+        _queue?.Dispose();
+        BenchmarkData.DeleteDatabase(_path);
+    }
+
+    private long PendingCount()
+    {
+        using var connection = new SqliteConnection($"Data Source={_path};Pooling=False");
+        connection.Open();
+        return BenchmarkData.Scalar(connection, $"SELECT COUNT(*) FROM {BenchmarkData.Prefix}jobs WHERE state IN ('pending', 'running');");
+    }
+
+    private static string ResetSql() => $"""
+        UPDATE {BenchmarkData.Prefix}jobs
+        SET state = 'pending', attempt = 0, lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL, started_at = NULL
+        WHERE state = 'running';
+        """;
+
+    private static ISchedulingStrategy StrategyFor(string name) => name switch
+    {
+        "Fifo" => SchedulingStrategies.Fifo,
+        "Lifo" => SchedulingStrategies.Lifo,
+        "Priority" => SchedulingStrategies.Priority,
+        "WeightedRandom" => SchedulingStrategies.WeightedRandom,
+        _ => throw new ArgumentOutOfRangeException(nameof(name), name, "Unknown strategy."),
+    };
+}

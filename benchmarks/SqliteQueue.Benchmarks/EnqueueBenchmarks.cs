@@ -1,0 +1,121 @@
+using BenchmarkDotNet.Attributes;
+using BenchmarkDotNet.Configs;
+using Microsoft.Data.Sqlite;
+
+namespace SqliteQueue.Benchmarks;
+
+/// <summary>
+/// Adding jobs to a file-backed queue that already holds 100,000 pending jobs, through the client and, as the
+/// baselines, through the same INSERT statement prepared once on a plain Microsoft.Data.Sqlite connection over a
+/// table with the same schema and indexes (the queue's own migration script), with the same PRAGMAs.
+/// </summary>
+/// <remarks>
+/// Jobs are never removed, so the table grows during the run by however many operations the benchmark runs
+/// (the count is printed at cleanup); the depth is "100,000 and up", the same for the queue and the baseline.
+/// Each single enqueue is its own transaction and commit (WAL, synchronous=NORMAL), so the WAL auto-checkpoint
+/// falls inside the measured operations, as it does in use.
+/// </remarks>
+[MemoryDiagnoser]
+[GroupBenchmarksBy(BenchmarkLogicalGroupRule.ByCategory)]
+[CategoriesColumn]
+public class EnqueueBenchmarks
+{
+    public const int ManyCount = 1_000;
+
+    private string _path = "";
+    private SqliteJobQueue? _queue;
+    private SqliteConnection? _raw;
+    private SqliteCommand? _rawInsert;
+    private OrderPayload _payload = BenchmarkData.Payload(0);
+    private string _payloadJson = "";
+    private OrderPayload[] _manyPayloads = [];
+    private string[] _manyJson = [];
+
+    [GlobalSetup(Targets = [nameof(EnqueueAsync), nameof(EnqueueJsonAsync), nameof(EnqueueManyAsync)])]
+    public void SetupQueue()
+    {
+        _path = BenchmarkData.NewDatabasePath();
+        _queue = BenchmarkData.OpenFilledQueueAsync(_path).GetAwaiter().GetResult();
+        SetupPayloads(_queue.Store.Options);
+    }
+
+    [GlobalSetup(Targets = [nameof(RawInsert), nameof(RawInsertMany)])]
+    public void SetupRaw()
+    {
+        _path = BenchmarkData.NewDatabasePath();
+        _raw = BenchmarkData.OpenRawConnection(_path);
+        _rawInsert = BenchmarkData.PrepareRawInsert(_raw);
+        var options = new SqliteQueueOptions();
+        BenchmarkData.FillRaw(_raw, _rawInsert, options);
+        SetupPayloads(options);
+    }
+
+    /// <summary>One row, one transaction: BEGIN IMMEDIATE, the prepared INSERT ... RETURNING id, COMMIT.</summary>
+    [Benchmark(Baseline = true)]
+    [BenchmarkCategory("Single")]
+    public long RawInsert()
+    {
+        using var tx = _raw!.BeginTransaction();
+        _rawInsert!.Transaction = tx;
+        var id = BenchmarkData.RawInsert(_rawInsert, _payloadJson, 0, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+        tx.Commit();
+        return id;
+    }
+
+    /// <summary>One typed payload: serialization, validation, and the write.</summary>
+    [Benchmark]
+    [BenchmarkCategory("Single")]
+    public Task<long> EnqueueAsync() => _queue!.Client.EnqueueAsync(BenchmarkData.JobType, _payload);
+
+    /// <summary>One payload given as JSON text: validation (the JSON is checked) and the write.</summary>
+    [Benchmark]
+    [BenchmarkCategory("Single")]
+    public Task<long> EnqueueJsonAsync() => _queue!.Client.EnqueueJsonAsync(BenchmarkData.JobType, _payloadJson);
+
+    /// <summary>1,000 rows in one transaction with the prepared INSERT, payloads already serialized.</summary>
+    [Benchmark(Baseline = true)]
+    [BenchmarkCategory("Many1000")]
+    public long RawInsertMany()
+    {
+        using var tx = _raw!.BeginTransaction();
+        _rawInsert!.Transaction = tx;
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        long last = 0;
+        foreach (var json in _manyJson)
+        {
+            last = BenchmarkData.RawInsert(_rawInsert, json, 0, now);
+        }
+
+        tx.Commit();
+        return last;
+    }
+
+    /// <summary>1,000 typed payloads in one call and one transaction.</summary>
+    [Benchmark]
+    [BenchmarkCategory("Many1000")]
+    public Task<IReadOnlyList<long>> EnqueueManyAsync() => _queue!.Client.EnqueueManyAsync(BenchmarkData.JobType, _manyPayloads);
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        using (var connection = new SqliteConnection($"Data Source={_path};Pooling=False"))
+        {
+            connection.Open();
+            Console.WriteLine($"// jobs at cleanup: {BenchmarkData.Scalar(connection, $"SELECT COUNT(*) FROM {BenchmarkData.Prefix}jobs;")}");
+        }
+
+        _rawInsert?.Dispose();
+        _raw?.Dispose();
+        _queue?.Dispose();
+        BenchmarkData.DeleteDatabase(_path);
+    }
+
+    private void SetupPayloads(SqliteQueueOptions options)
+    {
+        _payload = BenchmarkData.Payload(BenchmarkData.QueueDepth);
+        _payloadJson = BenchmarkData.PayloadJson(BenchmarkData.QueueDepth, options);
+        _manyPayloads = Enumerable.Range(BenchmarkData.QueueDepth, ManyCount).Select(BenchmarkData.Payload).ToArray();
+        _manyJson = _manyPayloads.Select(p => System.Text.Json.JsonSerializer.Serialize(p, options.JsonSerializerOptions)).ToArray();
+        Console.WriteLine($"// payload: {_payloadJson.Length} characters: {_payloadJson}");
+    }
+}

@@ -1,0 +1,21 @@
+using BenchmarkDotNet.Columns;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Running;
+
+// A short job keeps a full run under ten minutes on two cores. A job named on the command line (for example
+// `--job Dry` in CI) is used instead of it: BenchmarkDotNet would otherwise take the config's job as the base job
+// and ignore the command line's.
+var jobNamed = args.Any(a => a is "--job" or "-j" || a.StartsWith("--job=", StringComparison.Ordinal));
+var config = DefaultConfig.Instance.AddColumn(StatisticColumn.P50, StatisticColumn.P95);
+if (!jobNamed)
+{
+    config = config.AddJob(Job.Default
+        .WithWarmupCount(3)
+        .WithIterationCount(10)
+        .WithIterationTime(Perfolizer.Horology.TimeInterval.FromMilliseconds(250))
+        .WithId("Short")
+        .AsDefault());
+}
+
+BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, config);
