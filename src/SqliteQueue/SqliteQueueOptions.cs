@@ -30,6 +30,14 @@ public sealed class SqliteQueueOptions
     /// <value>The default is 3. 0 to 100.</value>
     public int BusyRetries { get; set; } = 3;
 
+    /// <summary>
+    /// Whether writes that arrive while another is committing (enqueues, claims, completions, renewals from many
+    /// threads) are committed together in one transaction. It multiplies throughput under load at no cost when
+    /// idle; each write is still isolated by a savepoint and its caller still returns only after the commit.
+    /// </summary>
+    /// <value>The default is <see langword="true"/>.</value>
+    public bool GroupCommit { get; set; } = true;
+
     /// <summary>The attempts a job gets unless its enqueue says otherwise.</summary>
     /// <value>The default is 5. 1 to 1000.</value>
     public int DefaultMaxAttempts { get; set; } = 5;

@@ -117,7 +117,7 @@ internal sealed class QueueClient(JobStore store) : IQueueClient
     public async Task<CancelResult> CancelAsync(long jobId, CancellationToken cancellationToken = default)
     {
         Guard.Positive(jobId, nameof(jobId));
-        var result = await store.WriteAsync(jobId, static (s, tx, id) => s.Cancel(tx!, id, s.NowMs), cancellationToken).ConfigureAwait(false);
+        var result = await store.WriteAsync(jobId, static (s, tx, id) => s.Cancel(tx, id, s.NowMs), cancellationToken).ConfigureAwait(false);
         if (result is CancelResult.Cancelled or CancelResult.CancellationRequested)
         {
             store.Changes.Notify();
@@ -129,7 +129,7 @@ internal sealed class QueueClient(JobStore store) : IQueueClient
     public async Task<bool> RetryAsync(long jobId, CancellationToken cancellationToken = default)
     {
         Guard.Positive(jobId, nameof(jobId));
-        var retried = await store.WriteAsync(jobId, static (s, tx, id) => s.Retry(tx!, id, s.NowMs), cancellationToken).ConfigureAwait(false);
+        var retried = await store.WriteAsync(jobId, static (s, tx, id) => s.Retry(tx, id, s.NowMs), cancellationToken).ConfigureAwait(false);
         if (retried)
         {
             store.Changes.Notify();

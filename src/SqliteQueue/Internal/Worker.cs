@@ -60,13 +60,13 @@ internal sealed class Worker : IWorker
     {
         Guard.InRange(maxJobs, 1, 1000, nameof(maxJobs));
         var args = maxJobs == 1 ? _claim : _claim with { MaxJobs = maxJobs };
-        return await _store.WriteAsync(args, static (s, tx, a) => s.Claim(tx!, a), cancellationToken).ConfigureAwait(false);
+        return await _store.WriteAsync(args, static (s, tx, a) => s.Claim(tx, a), cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<bool> CompleteAsync(ClaimedJob job, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(job);
-        var done = await _store.WriteAsync(job, static (s, tx, j) => s.Complete(tx!, j.Id, j.LeaseToken, s.NowMs), cancellationToken).ConfigureAwait(false);
+        var done = await _store.WriteAsync(job, static (s, tx, j) => s.Complete(tx, j.Id, j.LeaseToken, s.NowMs), cancellationToken).ConfigureAwait(false);
         if (done)
         {
             _store.Changes.Notify();
@@ -99,7 +99,7 @@ internal sealed class Worker : IWorker
         var result = await _store.WriteAsync(args, static (s, tx, a) =>
         {
             var now = s.NowMs;
-            return s.Fail(tx!, a.job.Id, a.job.LeaseToken, a.error, a.permanent, now, now + a.delayMs);
+            return s.Fail(tx, a.job.Id, a.job.LeaseToken, a.error, a.permanent, now, now + a.delayMs);
         }, cancellationToken).ConfigureAwait(false);
 
         if (!result.Applied)
@@ -126,7 +126,7 @@ internal sealed class Worker : IWorker
         var (result, until) = await _store.WriteAsync((job, leaseMs), static (s, tx, a) =>
         {
             var until = s.NowMs + a.leaseMs;
-            return (s.Renew(tx!, a.job.Id, a.job.LeaseToken, until), until);
+            return (s.Renew(tx, a.job.Id, a.job.LeaseToken, until), until);
         }, cancellationToken).ConfigureAwait(false);
 
         if (result == RenewResult.LeaseLost)
@@ -149,7 +149,7 @@ internal sealed class Worker : IWorker
         var released = await _store.WriteAsync((job, delayMs), static (s, tx, a) =>
         {
             var now = s.NowMs;
-            return s.Release(tx!, a.job.Id, a.job.LeaseToken, now, now + a.delayMs);
+            return s.Release(tx, a.job.Id, a.job.LeaseToken, now, now + a.delayMs);
         }, cancellationToken).ConfigureAwait(false);
 
         if (released)

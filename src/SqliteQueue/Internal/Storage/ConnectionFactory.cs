@@ -86,10 +86,11 @@ internal sealed class ConnectionFactory
         Execute(connection, "PRAGMA journal_size_limit = 67108864;");
     }
 
-    public static void Execute(SqliteConnection connection, string sql)
+    public static void Execute(SqliteConnection connection, string sql, SqliteTransaction? transaction = null)
     {
         using var command = connection.CreateCommand();
         command.CommandText = sql;
+        command.Transaction = transaction;
         command.ExecuteNonQuery();
     }
 

@@ -28,7 +28,14 @@ internal sealed partial class JobStore : IDisposable, IAsyncDisposable
 
     private readonly ConnectionFactory _connections;
     private readonly ILogger _logger;
+    private const int MaxGroup = 512;
+
     private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly List<WriteItem> _pending = [];
+    private bool _leaderActive;
+    private SqliteCommand? _savepoint;
+    private SqliteCommand? _release;
+    private SqliteCommand? _rollbackTo;
     private readonly Dictionary<string, SqliteCommand> _prepared = new(ReferenceEqualityComparer.Instance);
     private SqliteConnection? _writer;
     private volatile bool _initialized;
@@ -59,13 +66,77 @@ internal sealed partial class JobStore : IDisposable, IAsyncDisposable
 
     /// <summary>Opens the file, refuses it if incompatible, and migrates it. Every operation does this on first use.</summary>
     public Task InitializeAsync(CancellationToken cancellationToken) =>
-        _initialized ? Task.CompletedTask : WriteAsync(0, static (_, _, _) => 0, cancellationToken, transaction: false);
+        _initialized ? Task.CompletedTask : WriteAsync(0, static (_, _, _) => 0, cancellationToken);
 
-    /// <summary>Runs <paramref name="work"/> on the writer inside one IMMEDIATE transaction, retrying it whole while another process holds the lock.</summary>
-    public async Task<T> WriteAsync<TState, T>(
-        TState state, Func<JobStore, SqliteTransaction?, TState, T> work, CancellationToken cancellationToken, bool transaction = true)
+    /// <summary>
+    /// Runs <paramref name="work"/> on the writer inside an IMMEDIATE transaction and returns its result once
+    /// committed. Writes that arrive while another is being committed are group-committed: the next leader runs
+    /// all of them in one transaction, each under its own savepoint, so one item's failure undoes only that
+    /// item. A write that finds the file locked by another process past <c>busy_timeout</c> is retried whole.
+    /// </summary>
+    public Task<T> WriteAsync<TState, T>(TState state, Func<JobStore, SqliteTransaction, TState, T> work, CancellationToken cancellationToken)
     {
-        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return Task.FromCanceled<T>(cancellationToken);
+        }
+
+        var item = new WriteItem<TState, T>(state, work);
+        bool lead;
+        lock (_pending)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            _pending.Add(item);
+            lead = !_leaderActive;
+            _leaderActive = true;
+        }
+
+        return lead ? LeadThenReturnAsync(item) : item.Task;
+    }
+
+    private async Task<T> LeadThenReturnAsync<T>(WriteItem<T> own)
+    {
+        await LeadAsync(own).ConfigureAwait(false);
+        return await own.Task.ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Commits batches of pending writes until this caller's own write is done, then hands leadership to a
+    /// pool thread if more are waiting, so no caller keeps serving others after its own result is ready.
+    /// </summary>
+    private async Task LeadAsync(WriteItem? own)
+    {
+        while (true)
+        {
+            List<WriteItem> batch;
+            lock (_pending)
+            {
+                if (_pending.Count == 0 || (own is not null && own.IsDone))
+                {
+                    if (_pending.Count == 0)
+                    {
+                        _leaderActive = false;
+                    }
+                    else
+                    {
+                        _ = Task.Run(() => LeadAsync(null));
+                    }
+
+                    return;
+                }
+
+                var take = Options.GroupCommit ? Math.Min(_pending.Count, MaxGroup) : 1;
+                batch = _pending.GetRange(0, take);
+                _pending.RemoveRange(0, take);
+            }
+
+            await RunBatchAsync(batch).ConfigureAwait(false);
+        }
+    }
+
+    private async Task RunBatchAsync(List<WriteItem> batch)
+    {
+        await _gate.WaitAsync().ConfigureAwait(false);
         try
         {
             for (var attempt = 1; ; attempt++)
@@ -73,35 +144,104 @@ internal sealed partial class JobStore : IDisposable, IAsyncDisposable
                 try
                 {
                     var writer = EnsureWriter();
-                    if (!transaction)
+                    using var tx = writer.BeginTransaction();
+                    if (batch.Count == 1)
                     {
-                        return work(this, null, state);
+                        batch[0].Run(this, tx);
+                    }
+                    else
+                    {
+                        foreach (var item in batch)
+                        {
+                            RunIsolated(item, tx);
+                        }
                     }
 
-                    using var tx = writer.BeginTransaction();
-                    var result = work(this, tx, state);
                     tx.Commit();
-                    return result;
+                    break;
                 }
                 catch (SqliteException ex) when (IsBusy(ex))
                 {
                     if (attempt > Options.BusyRetries)
                     {
-                        throw new QueueBusyException(Errors.Busy(DataSource, attempt), ex);
+                        var busy = new QueueBusyException(Errors.Busy(DataSource, attempt), ex);
+                        foreach (var item in batch)
+                        {
+                            item.Fail(busy);
+                        }
+
+                        return;
                     }
 
                     _logger.StoreBusy(DataSource, attempt, Options.BusyRetries);
+                    foreach (var item in batch)
+                    {
+                        item.Reset();
+                    }
 
                     // The lock is held by another connection, which lives in real time; an injected test clock
                     // that never moves must not turn this pause into a hang.
-                    await Task.Delay(TimeSpan.FromMilliseconds(25 * attempt), TimeProvider.System, cancellationToken).ConfigureAwait(false);
+                    await Task.Delay(TimeSpan.FromMilliseconds(25 * attempt), TimeProvider.System).ConfigureAwait(false);
                 }
+                catch (Exception ex) when (batch.Count == 1)
+                {
+                    batch[0].Fail(ex);
+                    return;
+                }
+                catch (Exception ex)
+                {
+                    // The transaction itself failed (not one item): every item shares the outcome.
+                    foreach (var item in batch)
+                    {
+                        item.Fail(ex);
+                    }
+
+                    return;
+                }
+            }
+
+            foreach (var item in batch)
+            {
+                item.Publish();
             }
         }
         finally
         {
             _gate.Release();
         }
+    }
+
+    private void RunIsolated(WriteItem item, SqliteTransaction tx)
+    {
+        Savepoint(ref _savepoint, "SAVEPOINT item;", tx);
+        try
+        {
+            item.Run(this, tx);
+            Savepoint(ref _release, "RELEASE item;", tx);
+        }
+        catch (SqliteException ex) when (IsBusy(ex))
+        {
+            throw;
+        }
+        catch (Exception ex)
+        {
+            Savepoint(ref _rollbackTo, "ROLLBACK TO item;", tx);
+            Savepoint(ref _release, "RELEASE item;", tx);
+            item.Fail(ex);
+        }
+    }
+
+    private void Savepoint(ref SqliteCommand? command, string sql, SqliteTransaction tx)
+    {
+        if (command is null)
+        {
+            command = Writer.CreateCommand();
+            command.CommandText = sql;
+            command.Prepare();
+        }
+
+        command.Transaction = tx;
+        command.ExecuteNonQuery();
     }
 
     /// <summary>Runs a read on a short-lived connection (or on the writer, for a memory database).</summary>
@@ -133,7 +273,7 @@ internal sealed partial class JobStore : IDisposable, IAsyncDisposable
 
     // ---- writes (called inside WriteAsync) ----
 
-    public long Insert(SqliteTransaction? tx, in JobInsert job, long now)
+    public long Insert(SqliteTransaction tx, in JobInsert job, long now)
     {
         var insert = Prepared(JobSql.Enqueue, tx);
         var p = insert.Parameters;
@@ -466,21 +606,39 @@ internal sealed partial class JobStore : IDisposable, IAsyncDisposable
 
     public void Dispose()
     {
-        if (_disposed)
+        lock (_pending)
         {
-            return;
+            if (_disposed)
+            {
+                return;
+            }
+        }
+
+        List<WriteItem> abandoned;
+        lock (_pending)
+        {
+            _disposed = true;
+            abandoned = [.. _pending];
+            _pending.Clear();
+        }
+
+        foreach (var item in abandoned)
+        {
+            item.Fail(new ObjectDisposedException(nameof(SqliteJobQueue)));
         }
 
         _gate.Wait();
         try
         {
-            _disposed = true;
             foreach (var command in _prepared.Values)
             {
                 command.Dispose();
             }
 
             _prepared.Clear();
+            _savepoint?.Dispose();
+            _release?.Dispose();
+            _rollbackTo?.Dispose();
             if (_writer is not null)
             {
                 // Pooled connections would keep the file open after the store is gone.
@@ -499,5 +657,61 @@ internal sealed partial class JobStore : IDisposable, IAsyncDisposable
     {
         Dispose();
         return ValueTask.CompletedTask;
+    }
+}
+
+/// <summary>One queued write: runs inside the leader's transaction, publishes its result after the commit.</summary>
+internal abstract class WriteItem
+{
+    public abstract bool IsDone { get; }
+
+    public abstract void Run(JobStore store, SqliteTransaction tx);
+
+    public abstract void Reset();
+
+    public abstract void Publish();
+
+    public abstract void Fail(Exception ex);
+}
+
+internal abstract class WriteItem<T> : WriteItem
+{
+    protected TaskCompletionSource<T> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public Task<T> Task => Completion.Task;
+
+    public override bool IsDone => Completion.Task.IsCompleted;
+}
+
+internal sealed class WriteItem<TState, T>(TState state, Func<JobStore, SqliteTransaction, TState, T> work) : WriteItem<T>
+{
+    private bool _ran;
+    private bool _failed;
+    private T _result = default!;
+
+    public override void Run(JobStore store, SqliteTransaction tx)
+    {
+        _result = work(store, tx, state);
+        _ran = true;
+    }
+
+    public override void Reset()
+    {
+        _ran = false;
+        _failed = false;
+    }
+
+    public override void Publish()
+    {
+        if (_ran && !_failed)
+        {
+            Completion.TrySetResult(_result);
+        }
+    }
+
+    public override void Fail(Exception ex)
+    {
+        _failed = true;
+        Completion.TrySetException(ex);
     }
 }
