@@ -78,6 +78,30 @@ public interface IQueueClient
     /// <exception cref="JobNotFoundException">No job has that id.</exception>
     Task<JobInfo> WaitForJobAsync(long jobId, CancellationToken cancellationToken = default);
 
+    /// <summary>Whether a job is pending or running.</summary>
+    /// <param name="jobId">The job's id, greater than zero.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns><see langword="false"/> for finished jobs and unknown ids.</returns>
+    Task<bool> IsActiveAsync(long jobId, CancellationToken cancellationToken = default);
+
+    /// <summary>Counts pending (including delayed) and running jobs.</summary>
+    /// <param name="queue">Only this queue, or <see langword="null"/> for all queues.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>The count.</returns>
+    Task<long> CountActiveAsync(string? queue = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Lists the ids of pending (including delayed) and running jobs, ascending.</summary>
+    /// <param name="queue">Only this queue, or <see langword="null"/> for all queues.</param>
+    /// <param name="limit">The most ids to return, 1 to 1,000,000.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>The ids.</returns>
+    Task<IReadOnlyList<long>> ListActiveJobIdsAsync(string? queue = null, int limit = 10_000, CancellationToken cancellationToken = default);
+
+    /// <summary>Waits until no queue has pending (including delayed) or running jobs.</summary>
+    /// <param name="cancellationToken">Ends the wait.</param>
+    /// <returns>A task that ends when every queue is idle.</returns>
+    Task WaitUntilAllIdleAsync(CancellationToken cancellationToken = default);
+
     /// <summary>Waits until a queue has no pending (including delayed) and no running jobs.</summary>
     /// <param name="queue">The queue name.</param>
     /// <param name="cancellationToken">Ends the wait.</param>

@@ -1,5 +1,9 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging.Abstractions;
+using SqliteQueue.Internal;
+using SqliteQueue.Internal.Processing;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using SqliteQueue.DependencyInjection;
@@ -42,6 +46,58 @@ public sealed class SqliteQueueBuilder
 
     /// <summary>The service collection the queue is registered in.</summary>
     public IServiceCollection Services { get; }
+
+    /// <summary>
+    /// Registers the handler for one job type. The handler is resolved in a new scope for every job; its payload
+    /// type is chosen by this registration, never by anything stored in the database.
+    /// </summary>
+    /// <typeparam name="TPayload">The payload type the job's JSON is read into.</typeparam>
+    /// <typeparam name="THandler">The handler.</typeparam>
+    /// <param name="jobType">The job type name, as passed to enqueue. 1 to 200 characters, no control characters.</param>
+    /// <returns>This builder.</returns>
+    /// <exception cref="InvalidOperationException">A handler is already registered for <paramref name="jobType"/>.</exception>
+    public SqliteQueueBuilder AddHandler<TPayload, THandler>(string jobType)
+        where THandler : class, IJobHandler<TPayload>
+    {
+        Guard.Name(jobType, "job type", nameof(jobType));
+        var existing = Services
+            .Where(d => d.ServiceType == typeof(HandlerRegistration))
+            .Select(d => d.ImplementationInstance as HandlerRegistration)
+            .FirstOrDefault(r => r?.JobType == jobType);
+        if (existing is not null)
+        {
+            throw new InvalidOperationException(
+                $"Job type '{jobType}' already has a handler ({existing.HandlerType.Name}); {typeof(THandler).Name} cannot be added for it. Register one handler per job type.");
+        }
+
+        Services.TryAddScoped<THandler>();
+        Services.AddSingleton(HandlerRegistration.For<TPayload, THandler>(jobType));
+        Services.TryAddSingleton(sp => new HandlerRegistry(sp.GetServices<HandlerRegistration>()));
+        return this;
+    }
+
+    /// <summary>
+    /// Adds a hosted worker group that claims from its queues and runs the registered handlers for the lifetime of
+    /// the host. Call it once per group; groups may differ in queues, strategy and concurrency.
+    /// </summary>
+    /// <param name="configure">Sets the group's options; the defaults serve the <c>"default"</c> queue with concurrency 4.</param>
+    /// <returns>This builder.</returns>
+    /// <exception cref="OptionsValidationException">An option is out of range; the message names it.</exception>
+    public SqliteQueueBuilder AddWorker(Action<QueueWorkerOptions>? configure = null)
+    {
+        var options = new QueueWorkerOptions();
+        configure?.Invoke(options);
+        QueueWorkerOptionsValidator.ThrowIfInvalid(options);
+
+        Services.TryAddSingleton(sp => new HandlerRegistry(sp.GetServices<HandlerRegistration>()));
+        Services.AddSingleton<IHostedService>(sp => new QueueWorkerHostedService(new JobProcessor(
+            sp.GetRequiredService<SqliteJobQueue>(),
+            sp.GetRequiredService<HandlerRegistry>(),
+            sp.GetRequiredService<IServiceScopeFactory>(),
+            options,
+            sp.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance)));
+        return this;
+    }
 
     /// <summary>Sets the strategy workers use unless their own options name one.</summary>
     /// <param name="strategy">The strategy, such as <see cref="SchedulingStrategies.Priority"/>.</param>

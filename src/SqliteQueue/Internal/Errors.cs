@@ -43,6 +43,16 @@ internal static class Errors
     public static string NotClaimedHere(long jobId, string worker) =>
         $"Job {jobId.ToString(CultureInfo.InvariantCulture)} was not claimed through this queue store; settle it with the worker ('{worker}') of the store that claimed it.";
 
+    public static string UnknownJobType(string type, IReadOnlyList<string> known) =>
+        $"No handler is registered for job type {Show(type)}. Registered types: {(known.Count == 0 ? "(none)" : string.Join(", ", known.Select(Show)))}. " +
+        "Call .AddHandler<TPayload, THandler>(\"<type>\") on AddSqliteQueue(), or do not run a worker for this queue in this process.";
+
+    public static string JobTimedOut(TimeSpan timeout) =>
+        $"The job timed out after {timeout} (EnqueueOptions.Timeout); its handler's cancellation token was cancelled.";
+
+    public static string JobCancelledWhileRunning =>
+        "The job was cancelled while it was running.";
+
     /// <summary>A value quoted for a message: cut to 60 characters, control characters escaped.</summary>
     public static string Show(string? value)
     {

@@ -34,4 +34,34 @@ internal static partial class Log
 
     [LoggerMessage(2005, LogLevel.Warning, "Worker {WorkerId} lost the lease of job {JobId} ({Kind}); the settle was not applied")]
     public static partial void LeaseLost(this ILogger logger, string workerId, long jobId, string kind);
+
+    [LoggerMessage(2101, LogLevel.Information, "Worker {WorkerId} started on queues {Queues} with concurrency {Concurrency}")]
+    public static partial void ProcessorStarted(this ILogger logger, string workerId, string queues, int concurrency);
+
+    [LoggerMessage(2102, LogLevel.Information, "Worker {WorkerId} stopped")]
+    public static partial void ProcessorStopped(this ILogger logger, string workerId);
+
+    [LoggerMessage(2103, LogLevel.Error, "Worker {WorkerId} failed to claim; it retries after the poll interval")]
+    public static partial void ClaimFailed(this ILogger logger, Exception ex, string workerId);
+
+    [LoggerMessage(2104, LogLevel.Warning, "Handler of job {JobId} ({Kind}) failed on attempt {Attempt}")]
+    public static partial void HandlerFailed(this ILogger logger, Exception ex, long jobId, string kind, int attempt);
+
+    [LoggerMessage(2105, LogLevel.Warning, "Job {JobId} ({Kind}) interrupted: {Reason}")]
+    public static partial void JobInterrupted(this ILogger logger, long jobId, string kind, Processing.StopReason reason);
+
+    [LoggerMessage(2106, LogLevel.Error, "Settling job {JobId} ({Kind}) failed; the job is retaken when its lease expires")]
+    public static partial void SettleFailed(this ILogger logger, Exception ex, long jobId, string kind);
+
+    [LoggerMessage(2107, LogLevel.Error, "Running job {JobId} ({Kind}) failed outside its handler")]
+    public static partial void JobRunFailed(this ILogger logger, Exception ex, long jobId, string kind);
+
+    [LoggerMessage(2108, LogLevel.Warning, "Handler of job {JobId} ({Kind}) failed after its job had moved on")]
+    public static partial void AbandonedHandlerFailed(this ILogger logger, Exception ex, long jobId, string kind);
+
+    [LoggerMessage(2109, LogLevel.Error, "Heartbeat of worker {WorkerId} failed; leases are renewed at the next beat")]
+    public static partial void HeartbeatFailed(this ILogger logger, Exception ex, string workerId);
+
+    [LoggerMessage(2110, LogLevel.Warning, "Worker {WorkerId} released {Count} running jobs at shutdown")]
+    public static partial void JobsReleasedAtShutdown(this ILogger logger, string workerId, int count);
 }

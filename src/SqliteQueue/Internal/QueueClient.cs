@@ -123,6 +123,11 @@ internal sealed class QueueClient(JobStore store) : IQueueClient
             store.Changes.Notify();
         }
 
+        if (result == CancelResult.CancellationRequested)
+        {
+            store.RaiseCancelRequested(jobId);
+        }
+
         return result;
     }
 
@@ -133,6 +138,7 @@ internal sealed class QueueClient(JobStore store) : IQueueClient
         if (retried)
         {
             store.Changes.Notify();
+            store.Available.Notify();
         }
 
         return retried;
@@ -186,6 +192,53 @@ internal sealed class QueueClient(JobStore store) : IQueueClient
         }
     }
 
+    public Task<bool> IsActiveAsync(long jobId, CancellationToken cancellationToken = default)
+    {
+        Guard.Positive(jobId, nameof(jobId));
+        return store.ReadAsync(jobId, static (s, c, id) =>
+            c.ExecuteScalar<long>(new CommandDefinition(s.Sql[JobSql.IsActive], new { id })) != 0, cancellationToken);
+    }
+
+    public Task<long> CountActiveAsync(string? queue = null, CancellationToken cancellationToken = default)
+    {
+        if (queue is not null)
+        {
+            Guard.Name(queue, "queue name", nameof(queue));
+        }
+
+        return store.ReadAsync(queue, static (s, c, q) =>
+            c.ExecuteScalar<long>(new CommandDefinition(s.Sql[JobSql.CountActive], new { queue = q })), cancellationToken);
+    }
+
+    public Task<IReadOnlyList<long>> ListActiveJobIdsAsync(string? queue = null, int limit = 10_000, CancellationToken cancellationToken = default)
+    {
+        if (queue is not null)
+        {
+            Guard.Name(queue, "queue name", nameof(queue));
+        }
+
+        Guard.InRange(limit, 1, 1_000_000, nameof(limit));
+        return store.ReadAsync((queue, limit), static (s, c, a) =>
+            (IReadOnlyList<long>)c.Query<long>(new CommandDefinition(s.Sql[JobSql.ListActiveIds], new { queue = a.queue, limit = a.limit })).ToList(),
+            cancellationToken);
+    }
+
+    public async Task WaitUntilAllIdleAsync(CancellationToken cancellationToken = default)
+    {
+        while (true)
+        {
+            var changed = store.Changes.NextChange;
+            var busy = await store.ReadAsync(0, static (s, c, _) =>
+                c.ExecuteScalar<long>(new CommandDefinition(s.Sql[JobSql.AnyLiveJobs])) != 0, cancellationToken).ConfigureAwait(false);
+            if (!busy)
+            {
+                return;
+            }
+
+            await WaitForChangeAsync(changed, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
     public async Task WaitUntilIdleAsync(string queue, CancellationToken cancellationToken = default)
     {
         Guard.Name(queue, "queue name", nameof(queue));
@@ -218,6 +271,7 @@ internal sealed class QueueClient(JobStore store) : IQueueClient
         var job = Validate(type, json, options, store.NowMs);
         var id = await store.WriteAsync(job, static (s, tx, j) => s.Insert(tx, j, s.NowMs), cancellationToken).ConfigureAwait(false);
         store.Changes.Notify();
+        store.Available.Notify();
         return id;
     }
 
@@ -240,6 +294,7 @@ internal sealed class QueueClient(JobStore store) : IQueueClient
             return result;
         }, cancellationToken).ConfigureAwait(false);
         store.Changes.Notify();
+        store.Available.Notify();
         return ids;
     }
 

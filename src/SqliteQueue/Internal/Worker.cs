@@ -109,6 +109,9 @@ internal sealed class Worker : IWorker
         else if (result.State == JobState.Pending)
         {
             _logger.JobFailedWillRetry(job.Id, job.Type, job.Attempt, result.NextRunAt!.Value);
+
+            // Idle workers recompute when to look again.
+            _store.Available.Notify();
         }
         else
         {
@@ -155,6 +158,7 @@ internal sealed class Worker : IWorker
         if (released)
         {
             _store.Changes.Notify();
+            _store.Available.Notify();
         }
         else
         {

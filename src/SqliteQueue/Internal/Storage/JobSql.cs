@@ -263,6 +263,34 @@ internal static class JobSql
         SELECT EXISTS (SELECT 1 FROM {prefix}jobs WHERE state IN ('pending', 'running') AND queue = @queue);
         """;
 
+    // When an idle worker must look again even if nothing is written: a delayed job comes due or a lease runs out.
+    public const string NextRunAt = """
+        SELECT MIN(run_at) FROM {prefix}jobs WHERE state = 'pending' AND queue = @queue;
+        """;
+
+    public const string NextLeaseExpiry = """
+        SELECT MIN(lease_expires_at) FROM {prefix}jobs INDEXED BY {prefix}jobs_running_lease WHERE state = 'running';
+        """;
+
+    public const string IsActive = """
+        SELECT EXISTS (SELECT 1 FROM {prefix}jobs WHERE id = @id AND state IN ('pending', 'running'));
+        """;
+
+    public const string CountActive = """
+        SELECT COUNT(*) FROM {prefix}jobs WHERE state IN ('pending', 'running') AND (@queue IS NULL OR queue = @queue);
+        """;
+
+    public const string ListActiveIds = """
+        SELECT id FROM {prefix}jobs
+        WHERE state IN ('pending', 'running') AND (@queue IS NULL OR queue = @queue)
+        ORDER BY id
+        LIMIT @limit;
+        """;
+
+    public const string AnyLiveJobs = """
+        SELECT EXISTS (SELECT 1 FROM {prefix}jobs WHERE state IN ('pending', 'running'));
+        """;
+
     public const string QueueTableExists = """
         SELECT EXISTS (SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = @name);
         """;

@@ -36,6 +36,8 @@ internal sealed partial class JobStore : IDisposable, IAsyncDisposable
     private SqliteCommand? _savepoint;
     private SqliteCommand? _release;
     private SqliteCommand? _rollbackTo;
+    private readonly Lock _watchLock = new();
+    private SqliteConnection? _watch;
     private readonly Dictionary<string, SqliteCommand> _prepared = new(ReferenceEqualityComparer.Instance);
     private SqliteConnection? _writer;
     private volatile bool _initialized;
@@ -57,6 +59,14 @@ internal sealed partial class JobStore : IDisposable, IAsyncDisposable
     public SqlText Sql { get; }
 
     public ChangeNotifier Changes { get; } = new();
+
+    /// <summary>Pulsed when jobs may have become claimable in this process (enqueue, retry, release).</summary>
+    public ChangeNotifier Available { get; } = new();
+
+    /// <summary>Raised in this process when cancellation of a running job was requested, so its handler stops at once.</summary>
+    public event Action<long>? CancelRequested;
+
+    public void RaiseCancelRequested(long jobId) => CancelRequested?.Invoke(jobId);
 
     public string DataSource => _connections.DataSource;
 
@@ -538,6 +548,44 @@ internal sealed partial class JobStore : IDisposable, IAsyncDisposable
 
     // ---- reads ----
 
+    /// <summary>
+    /// SQLite's count of commits by other connections, read on a connection kept for this purpose: an idle worker
+    /// compares it to notice another process's enqueue for the price of one PRAGMA.
+    /// </summary>
+    public long ReadDataVersion()
+    {
+        if (IsMemory)
+        {
+            return 0;
+        }
+
+        lock (_watchLock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            _watch ??= _connections.OpenReader();
+            using var command = _watch.CreateCommand();
+            command.CommandText = "PRAGMA data_version;";
+            return Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture);
+        }
+    }
+
+    /// <summary>The earliest run-at of a pending job on <paramref name="queues"/> or lease expiry of any running job.</summary>
+    public Task<long?> NextDueAsync(IReadOnlyList<string> queues, CancellationToken cancellationToken) =>
+        ReadAsync(queues, static (s, c, qs) =>
+        {
+            long? due = c.ExecuteScalar<long?>(new CommandDefinition(s.Sql[JobSql.NextLeaseExpiry]));
+            foreach (var queue in qs)
+            {
+                var next = c.ExecuteScalar<long?>(new CommandDefinition(s.Sql[JobSql.NextRunAt], new { queue }));
+                if (next is { } n && (due is null || n < due))
+                {
+                    due = n;
+                }
+            }
+
+            return due;
+        }, cancellationToken);
+
     public static JobInfo? GetJob(JobStore store, SqliteConnection connection, long id) =>
         connection.QueryFirstOrDefault<JobRow>(new CommandDefinition(store.Sql[JobSql.GetJob], new { id }))?.ToJobInfo();
 
@@ -639,6 +687,12 @@ internal sealed partial class JobStore : IDisposable, IAsyncDisposable
             _savepoint?.Dispose();
             _release?.Dispose();
             _rollbackTo?.Dispose();
+            lock (_watchLock)
+            {
+                _watch?.Dispose();
+                _watch = null;
+            }
+
             if (_writer is not null)
             {
                 // Pooled connections would keep the file open after the store is gone.

@@ -1,0 +1,86 @@
+namespace SqliteQueue;
+
+/// <summary>
+/// User code for one job type. Register it with
+/// <see cref="SqliteQueueBuilder.AddHandler{TPayload, THandler}(string)"/>; a new instance is resolved in a fresh
+/// dependency-injection scope for every job.
+/// </summary>
+/// <typeparam name="TPayload">The payload type the job's JSON is read into.</typeparam>
+public interface IJobHandler<TPayload>
+{
+    /// <summary>
+    /// Does the job. Returning completes it; throwing fails the attempt (retried after a backoff until its attempts
+    /// are spent); throwing <see cref="PermanentJobFailureException"/> dead-letters it at once.
+    /// </summary>
+    /// <param name="job">The payload and the job's facts.</param>
+    /// <param name="cancellationToken">
+    /// Fires when the job times out, is cancelled, loses its lease, or the worker shuts down past its grace time.
+    /// Honour it: a handler that ignores it keeps its concurrency slot until it returns (though its job moves on).
+    /// </param>
+    /// <returns>A task that ends when the job is done.</returns>
+    Task HandleAsync(JobContext<TPayload> job, CancellationToken cancellationToken);
+}
+
+/// <summary>What a handler receives: the payload and the facts of the job and attempt.</summary>
+/// <typeparam name="TPayload">The payload type.</typeparam>
+public sealed class JobContext<TPayload>
+{
+    internal JobContext(ClaimedJob job, TPayload payload, string workerId)
+    {
+        JobId = job.Id;
+        Queue = job.Queue;
+        Type = job.Type;
+        Attempt = job.Attempt;
+        MaxAttempts = job.MaxAttempts;
+        EnqueuedAt = job.CreatedAt;
+        Timeout = job.Timeout;
+        Payload = payload;
+        WorkerId = workerId;
+    }
+
+    /// <summary>The job's id.</summary>
+    public long JobId { get; }
+
+    /// <summary>The queue the job came from.</summary>
+    public string Queue { get; }
+
+    /// <summary>The job type name.</summary>
+    public string Type { get; }
+
+    /// <summary>This attempt's number, from 1.</summary>
+    public int Attempt { get; }
+
+    /// <summary>The attempts allowed in all.</summary>
+    public int MaxAttempts { get; }
+
+    /// <summary>Whether a failure now dead-letters the job.</summary>
+    public bool IsLastAttempt => Attempt >= MaxAttempts;
+
+    /// <summary>When the job was enqueued.</summary>
+    public DateTimeOffset EnqueuedAt { get; }
+
+    /// <summary>The per-attempt time limit, if any.</summary>
+    public TimeSpan? Timeout { get; }
+
+    /// <summary>The payload.</summary>
+    public TPayload Payload { get; }
+
+    /// <summary>The id of the worker running the job.</summary>
+    public string WorkerId { get; }
+}
+
+/// <summary>Thrown by a handler for a failure that retrying cannot fix: the job is dead-lettered at once.</summary>
+public sealed class PermanentJobFailureException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    public PermanentJobFailureException() { }
+
+    /// <summary>Creates the exception with a message.</summary>
+    /// <param name="message">Why the job cannot succeed.</param>
+    public PermanentJobFailureException(string message) : base(message) { }
+
+    /// <summary>Creates the exception with a message and a cause.</summary>
+    /// <param name="message">Why the job cannot succeed.</param>
+    /// <param name="innerException">The cause.</param>
+    public PermanentJobFailureException(string message, Exception? innerException) : base(message, innerException) { }
+}
