@@ -1,0 +1,178 @@
+using System.IO.Compression;
+using System.Xml.Linq;
+
+namespace SqliteQueue.Tests.Packaging;
+
+/// <summary>
+/// Packs the library as a NuGet package and checks it the way a user meets it: its contents and metadata, and a
+/// fresh console project outside the repository that restores it from a local folder, enqueues a job, claims and
+/// completes it with a worker.
+/// </summary>
+[Collection(PackagingCollection.Name)]
+[Trait("Category", "Packaging")]
+public sealed class PackageTests(PackedPackage package) : IClassFixture<PackedPackage>
+{
+    private static readonly TimeSpan BuildTimeout = TimeSpan.FromMinutes(8);
+    private static readonly TimeSpan RunTimeout = TimeSpan.FromMinutes(3);
+
+    /// <summary>The library's package dependencies; each must carry the version pinned in Directory.Packages.props.</summary>
+    private static readonly string[] Dependencies =
+    [
+        "Microsoft.Data.Sqlite",
+        "SQLitePCLRaw.bundle_e_sqlite3",
+        "Dapper",
+        "Microsoft.Extensions.DependencyInjection.Abstractions",
+        "Microsoft.Extensions.Logging.Abstractions",
+        "Microsoft.Extensions.Options",
+        "Microsoft.Extensions.Hosting.Abstractions",
+    ];
+
+    [Fact]
+    public void Pack_produces_a_package_with_the_library_docs_readme_and_pinned_dependencies()
+    {
+        PackSucceeded();
+        File.Exists(package.SymbolsPackagePath).Should().BeTrue("pack also writes a .snupkg symbols package");
+
+        using (var archive = ZipFile.OpenRead(package.PackagePath))
+        {
+            var entries = archive.Entries.Select(e => e.FullName).ToList();
+            entries.Should().Contain(["lib/net10.0/SqliteQueue.dll", "lib/net10.0/SqliteQueue.xml", "README.md", "SqliteQueue.nuspec"]);
+            archive.GetEntry("lib/net10.0/SqliteQueue.xml")!.Length.Should().BeGreaterThan(1000, "the XML docs are generated for the public API");
+            ReadText(archive.GetEntry("README.md")!).Should().Be(File.ReadAllText(Path.Combine(package.RepoRoot, "README.md")));
+
+            var nuspec = XDocument.Parse(ReadText(archive.GetEntry("SqliteQueue.nuspec")!));
+            var ns = nuspec.Root!.GetDefaultNamespace();
+            var metadata = nuspec.Root.Element(ns + "metadata")!;
+            ((string?)metadata.Element(ns + "id")).Should().Be(PackedPackage.Id);
+            ((string?)metadata.Element(ns + "version")).Should().Be(package.Version);
+            ((string?)metadata.Element(ns + "readme")).Should().Be("README.md");
+            ((string?)metadata.Element(ns + "description")).Should().NotBeNullOrWhiteSpace();
+            ((string?)metadata.Element(ns + "authors")).Should().NotBeNullOrWhiteSpace();
+            var license = metadata.Element(ns + "license")!;
+            ((string?)license.Attribute("type")).Should().Be("expression");
+            license.Value.Should().Be("MIT");
+
+            var groups = metadata.Element(ns + "dependencies")!.Elements(ns + "group").ToList();
+            groups.Should().ContainSingle().Which.Attribute("targetFramework")!.Value.Should().Be("net10.0");
+            var dependencies = groups[0].Elements(ns + "dependency")
+                .ToDictionary(d => (string)d.Attribute("id")!, d => (string)d.Attribute("version")!, StringComparer.OrdinalIgnoreCase);
+            var pinned = package.PinnedVersions();
+            dependencies.Keys.Should().BeEquivalentTo(Dependencies, "the package depends on exactly the library's own package references");
+            foreach (var id in Dependencies)
+            {
+                dependencies[id].Should().Be(pinned[id], $"{id} is pinned to that version in Directory.Packages.props");
+            }
+        }
+
+        using var symbols = ZipFile.OpenRead(package.SymbolsPackagePath);
+        symbols.Entries.Select(e => e.FullName).Should().Contain("lib/net10.0/SqliteQueue.pdb");
+    }
+
+    [Fact]
+    public async Task A_fresh_console_project_restores_the_package_and_completes_a_job()
+    {
+        PackSucceeded();
+        var project = Path.Combine(package.Root, "consumer");
+        Directory.CreateDirectory(project);
+        WriteConsumer(project);
+
+        var build = await DotnetCli.RunAsync(project, BuildTimeout, "build", "Consumer.csproj", "-c", "Release", "-nodeReuse:false", "-p:UseSharedCompilation=false");
+        build.ExitCode.Should().Be(0, build.Describe());
+
+        var dll = Path.Combine(project, "bin", "Release", "net10.0", "Consumer.dll");
+        File.Exists(dll).Should().BeTrue(build.Describe());
+        var run = await DotnetCli.RunAsync(project, RunTimeout, dll, Path.Combine(project, "jobs.db"));
+        run.ExitCode.Should().Be(0, run.Describe());
+        run.Output.Split('\n').Select(l => l.Trim()).Should().Contain("OK", run.Describe());
+    }
+
+    private void PackSucceeded()
+    {
+        var pack = package.Pack!;
+        pack.ExitCode.Should().Be(0, pack.Describe());
+        File.Exists(package.PackagePath).Should().BeTrue(pack.Describe());
+    }
+
+    private static string ReadText(ZipArchiveEntry entry)
+    {
+        using var reader = new StreamReader(entry.Open());
+        return reader.ReadToEnd();
+    }
+
+    /// <summary>
+    /// Writes a console project that knows nothing of the repository: empty Directory.Build.* and
+    /// Directory.Packages.props stop MSBuild's search for the repository's (or any parent folder's) files, and its
+    /// nuget.config lists only the folder the package was packed into and the public registry.
+    /// </summary>
+    private void WriteConsumer(string project)
+    {
+        foreach (var name in new[] { "Directory.Build.props", "Directory.Build.targets", "Directory.Packages.props" })
+        {
+            File.WriteAllText(Path.Combine(project, name), "<Project />\n");
+        }
+
+        File.WriteAllText(Path.Combine(project, "nuget.config"), $"""
+            <?xml version="1.0" encoding="utf-8"?>
+            <configuration>
+              <packageSources>
+                <clear />
+                <add key="local" value="{package.Feed}" />
+                <add key="nuget.org" value="https://api.nuget.org/v3/index.json" protocolVersion="3" />
+              </packageSources>
+            </configuration>
+            """);
+
+        File.WriteAllText(Path.Combine(project, "Consumer.csproj"), $"""
+            <Project Sdk="Microsoft.NET.Sdk">
+              <PropertyGroup>
+                <OutputType>Exe</OutputType>
+                <TargetFramework>net10.0</TargetFramework>
+                <Nullable>enable</Nullable>
+                <ImplicitUsings>enable</ImplicitUsings>
+                <ManagePackageVersionsCentrally>false</ManagePackageVersionsCentrally>
+                <TreatWarningsAsErrors>false</TreatWarningsAsErrors>
+              </PropertyGroup>
+              <ItemGroup>
+                <PackageReference Include="SqliteQueue" Version="{package.Version}" />
+                <PackageReference Include="Microsoft.Extensions.DependencyInjection" Version="10.0.14" />
+              </ItemGroup>
+            </Project>
+            """);
+
+        File.WriteAllText(Path.Combine(project, "Program.cs"), """
+            using Microsoft.Extensions.DependencyInjection;
+            using SqliteQueue;
+
+            var services = new ServiceCollection();
+            services.AddSqliteQueue(o => o.ConnectionString = $"Data Source={args[0]}");
+            await using var provider = services.BuildServiceProvider();
+
+            var client = provider.GetRequiredService<IQueueClient>();
+            long id = await client.EnqueueAsync("package.check", new { Value = 42 });
+
+            var worker = provider.GetRequiredService<IWorkerFactory>().Create();
+            var jobs = await worker.ClaimAsync(maxJobs: 1);
+            if (jobs.Count != 1 || jobs[0].Id != id)
+            {
+                Console.Error.WriteLine($"claimed {jobs.Count} jobs, expected job {id}");
+                return 2;
+            }
+
+            if (!await worker.CompleteAsync(jobs[0]))
+            {
+                Console.Error.WriteLine("the lease was lost before completing");
+                return 3;
+            }
+
+            var info = await client.GetJobAsync(id);
+            if (info?.State != JobState.Completed)
+            {
+                Console.Error.WriteLine($"job {id} is {info?.State}, expected Completed");
+                return 4;
+            }
+
+            Console.WriteLine("OK");
+            return 0;
+            """);
+    }
+}

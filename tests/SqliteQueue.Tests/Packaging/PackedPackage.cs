@@ -1,0 +1,113 @@
+using System.Xml.Linq;
+
+namespace SqliteQueue.Tests.Packaging;
+
+/// <summary>
+/// Packs src/SqliteQueue once, in Release, into a temporary folder, under a version no other run uses, so a
+/// package of the same version left in the global packages folder cannot stand in for the fresh one. Build
+/// output goes to a temporary artifacts folder, not the work tree. Disposing deletes the temporary folders and
+/// the global packages folder's copy of that version.
+/// </summary>
+public sealed class PackedPackage : IAsyncLifetime
+{
+    public const string Id = "SqliteQueue";
+
+    private static readonly TimeSpan PackTimeout = TimeSpan.FromMinutes(8);
+
+    public PackedPackage()
+    {
+        RepoRoot = FindRepoRoot();
+        Version = $"0.0.0-packtest.{Guid.NewGuid():N}";
+        Root = Path.Combine(Path.GetTempPath(), "sqlitequeue-packaging", Guid.NewGuid().ToString("N"));
+        Feed = Path.Combine(Root, "feed");
+    }
+
+    /// <summary>The folder holding SqliteQueue.sln.</summary>
+    public string RepoRoot { get; }
+
+    /// <summary>The version the package was packed under.</summary>
+    public string Version { get; }
+
+    /// <summary>A temporary folder outside the repository for everything these tests write.</summary>
+    public string Root { get; }
+
+    /// <summary>The folder the packages were packed into, used as a local package source.</summary>
+    public string Feed { get; }
+
+    public string PackagePath => Path.Combine(Feed, $"{Id}.{Version}.nupkg");
+
+    public string SymbolsPackagePath => Path.Combine(Feed, $"{Id}.{Version}.snupkg");
+
+    /// <summary>The <c>dotnet pack</c> run, for failure messages.</summary>
+    internal DotnetResult? Pack { get; private set; }
+
+    /// <summary>The versions pinned in the repository's Directory.Packages.props, by package id.</summary>
+    public IReadOnlyDictionary<string, string> PinnedVersions()
+    {
+        var props = XDocument.Load(Path.Combine(RepoRoot, "Directory.Packages.props"));
+        return props.Descendants("PackageVersion")
+            .ToDictionary(e => (string)e.Attribute("Include")!, e => (string)e.Attribute("Version")!, StringComparer.OrdinalIgnoreCase);
+    }
+
+    public async Task InitializeAsync()
+    {
+        Directory.CreateDirectory(Feed);
+        Pack = await DotnetCli.RunAsync(
+            RepoRoot,
+            PackTimeout,
+            "pack", Path.Combine(RepoRoot, "src", "SqliteQueue", "SqliteQueue.csproj"),
+            "-c", "Release",
+            "-o", Feed,
+            "--artifacts-path", Path.Combine(Root, "artifacts"),
+            $"-p:Version={Version}",
+            "-nodeReuse:false",
+            "-p:UseSharedCompilation=false");
+    }
+
+    public Task DisposeAsync()
+    {
+        TryDelete(Root);
+        TryDelete(Path.Combine(GlobalPackagesFolder(), Id.ToLowerInvariant(), Version.ToLowerInvariant()));
+        return Task.CompletedTask;
+    }
+
+    private static string FindRepoRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "SqliteQueue.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new InvalidOperationException($"No folder above {AppContext.BaseDirectory} holds SqliteQueue.sln.");
+    }
+
+    private static string GlobalPackagesFolder()
+    {
+        var configured = Environment.GetEnvironmentVariable("NUGET_PACKAGES");
+        return string.IsNullOrEmpty(configured)
+            ? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages")
+            : configured;
+    }
+
+    private static void TryDelete(string directory)
+    {
+        try
+        {
+            if (Directory.Exists(directory))
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+        }
+        catch (IOException)
+        {
+            // Best effort: a leftover temporary folder is harmless.
+        }
+        catch (UnauthorizedAccessException)
+        {
+            // As above.
+        }
+    }
+}
