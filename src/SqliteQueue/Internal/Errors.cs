@@ -40,9 +40,6 @@ internal static class Errors
     public static string JobNotFound(long jobId) =>
         $"There is no job with id {jobId.ToString(CultureInfo.InvariantCulture)}.";
 
-    public static string NotClaimedHere(long jobId, string worker) =>
-        $"Job {jobId.ToString(CultureInfo.InvariantCulture)} was not claimed through this queue store; settle it with the worker ('{worker}') of the store that claimed it.";
-
     public static string UnknownJobType(string type, IReadOnlyList<string> known) =>
         $"No handler is registered for job type {Show(type)}. Registered types: {(known.Count == 0 ? "(none)" : string.Join(", ", known.Select(Show)))}. " +
         "Call .AddHandler<TPayload, THandler>(\"<type>\") on AddSqliteQueue(), or do not run a worker for this queue in this process.";
