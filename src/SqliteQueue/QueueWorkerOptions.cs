@@ -44,9 +44,12 @@ public sealed class QueueWorkerOptions
     /// <value>The default is 1 second. 10 milliseconds to 1 hour.</value>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>How long shutdown waits for running handlers before it cancels them and releases their jobs (without spending an attempt).</summary>
-    /// <value>The default is 30 seconds. Zero to 1 hour.</value>
-    public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(30);
+    /// <summary>
+    /// How long shutdown waits for running handlers before it cancels them and releases their jobs (without spending
+    /// an attempt). If the host's own shutdown time runs out first, the jobs are released at that moment instead.
+    /// </summary>
+    /// <value>The default is 20 seconds, inside the generic host's default of 30. Zero to 1 hour.</value>
+    public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(20);
 
     /// <summary>The retry spacing for failed jobs.</summary>
     /// <value>The default is <see cref="SqliteQueueOptions.BackoffPolicy"/>.</value>

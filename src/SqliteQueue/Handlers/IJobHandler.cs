@@ -26,14 +26,29 @@ public interface IJobHandler<TPayload>
 public sealed class JobContext<TPayload>
 {
     internal JobContext(ClaimedJob job, TPayload payload, string workerId)
+        : this(job.Id, job.Queue, job.Type, job.Attempt, job.MaxAttempts, job.CreatedAt, job.Timeout, payload, workerId)
     {
-        JobId = job.Id;
-        Queue = job.Queue;
-        Type = job.Type;
-        Attempt = job.Attempt;
-        MaxAttempts = job.MaxAttempts;
-        EnqueuedAt = job.CreatedAt;
-        Timeout = job.Timeout;
+    }
+
+    /// <summary>Creates a context, for calling a handler directly in a unit test.</summary>
+    /// <param name="jobId">The job's id.</param>
+    /// <param name="queue">The queue.</param>
+    /// <param name="type">The job type name.</param>
+    /// <param name="attempt">The attempt number, from 1.</param>
+    /// <param name="maxAttempts">The attempts allowed in all.</param>
+    /// <param name="enqueuedAt">When the job was enqueued.</param>
+    /// <param name="timeout">The per-attempt time limit, if any.</param>
+    /// <param name="payload">The payload.</param>
+    /// <param name="workerId">The worker id.</param>
+    public JobContext(long jobId, string queue, string type, int attempt, int maxAttempts, DateTimeOffset enqueuedAt, TimeSpan? timeout, TPayload payload, string workerId)
+    {
+        JobId = jobId;
+        Queue = queue;
+        Type = type;
+        Attempt = attempt;
+        MaxAttempts = maxAttempts;
+        EnqueuedAt = enqueuedAt;
+        Timeout = timeout;
         Payload = payload;
         WorkerId = workerId;
     }

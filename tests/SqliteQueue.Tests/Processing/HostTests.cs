@@ -89,4 +89,30 @@ public sealed class HostTests
 
         act.Should().Throw<OptionsValidationException>().Which.Failures.Should().Contain(message);
     }
+
+    [Fact]
+    public async Task When_the_host_stops_waiting_first_running_jobs_are_released_at_once()
+    {
+        await using var db = new TestDatabase();
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var behavior = new Behavior { Run = (_, _) => gate.Task };
+        var builder = Host.CreateApplicationBuilder();
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(1));
+        builder.Services.AddSingleton(behavior).AddSingleton<ProbeLog>().AddScoped<ScopedProbe>();
+        builder.Services.AddSqliteQueue(o => o.ConnectionString = db.ConnectionString)
+            .AddHandler<Work, WorkHandler>("work")
+            .AddWorker(o => o.ShutdownTimeout = TimeSpan.FromHours(1));
+        using var host = builder.Build();
+        await host.StartAsync();
+        var client = host.Services.GetRequiredService<IQueueClient>();
+        var id = await client.EnqueueAsync("work", new Work(1));
+        await Eventually.TrueAsync(() => behavior.Running == 1, "the handler starts");
+
+        await host.StopAsync();
+
+        var job = await db.Client.GetJobAsync(id);
+        job!.State.Should().Be(JobState.Pending, "the job was released when the host's shutdown time ran out");
+        job.Attempt.Should().Be(0);
+        gate.SetResult();
+    }
 }

@@ -314,11 +314,13 @@ public sealed class ProcessorTests
         await Task.Delay(50);
         behavior.Seen.Should().BeEmpty("nothing in this process signalled the enqueue");
 
-        await Eventually.TrueAsync(async () =>
+        // Time moves only until the handler has started, so the job's own lease never runs out under it.
+        await Eventually.TrueAsync(() =>
         {
             f.Time.Advance(TimeSpan.FromSeconds(1));
-            return (await f.JobAsync(id)).State == JobState.Completed;
+            return !behavior.Seen.IsEmpty;
         }, "a poll sees the changed data_version");
+        (await f.Client.WaitForJobAsync(id).WaitAsync(Eventually.Bound)).State.Should().Be(JobState.Completed);
     }
 
     [Fact]
@@ -331,11 +333,12 @@ public sealed class ProcessorTests
         await Task.Delay(50);
         behavior.Seen.Should().BeEmpty();
 
-        await Eventually.TrueAsync(async () =>
+        await Eventually.TrueAsync(() =>
         {
             f.Time.Advance(TimeSpan.FromMinutes(1));
-            return (await f.JobAsync(id)).State == JobState.Completed;
+            return !behavior.Seen.IsEmpty;
         }, "the worker wakes at the job's run-at, far before its hour-long poll");
+        (await f.Client.WaitForJobAsync(id).WaitAsync(Eventually.Bound)).State.Should().Be(JobState.Completed);
         behavior.Seen.Should().ContainSingle();
     }
 
@@ -349,11 +352,35 @@ public sealed class ProcessorTests
         (await crashed.ClaimAsync()).Should().ContainSingle();
         f.Start(f.Processor(o => o.PollInterval = TimeSpan.FromHours(1)));
 
-        await Eventually.TrueAsync(async () =>
+        await Eventually.TrueAsync(() =>
         {
             f.Time.Advance(TimeSpan.FromSeconds(10));
-            return (await f.JobAsync(id)).State == JobState.Completed;
+            return !behavior.Seen.IsEmpty;
         }, "the idle worker wakes at the lease's expiry and rescues the job");
+        (await f.Client.WaitForJobAsync(id).WaitAsync(Eventually.Bound)).State.Should().Be(JobState.Completed);
         (await f.JobAsync(id)).Attempt.Should().Be(2);
+    }
+
+    [Fact]
+    public async Task A_handler_that_blocks_its_thread_is_still_timed_out_on_time()
+    {
+        using var blocked = new ManualResetEventSlim(false);
+        var behavior = new Behavior
+        {
+            Run = (_, _) =>
+            {
+                blocked.Wait(CancellationToken.None);
+                return Task.CompletedTask;
+            },
+        };
+        await using var f = Fixture(behavior);
+        var id = await f.Client.EnqueueAsync("work", new Work(1), new EnqueueOptions { Timeout = TimeSpan.FromSeconds(5), MaxAttempts = 1 });
+        f.Start(f.Processor());
+        await Eventually.TrueAsync(() => behavior.Running == 1, "the handler starts and blocks");
+
+        f.Time.Advance(TimeSpan.FromSeconds(5));
+
+        await Eventually.TrueAsync(async () => (await f.JobAsync(id)).State == JobState.Dead, "the timeout is noticed while the handler blocks");
+        blocked.Set();
     }
 }

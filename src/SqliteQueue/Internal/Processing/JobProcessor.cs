@@ -33,6 +33,7 @@ internal sealed class JobProcessor
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _slots;
     private readonly ConcurrentDictionary<long, RunningJob> _running = new();
+    private readonly TaskCompletionSource _cutShort = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public JobProcessor(SqliteJobQueue queue, HandlerRegistry registry, IServiceScopeFactory scopes, QueueWorkerOptions options, ILoggerFactory loggerFactory)
     {
@@ -228,8 +229,7 @@ internal sealed class JobProcessor
             run.TimeoutTimer = _store.Time.CreateTimer(static state => ((RunningJob)state!).Interrupt(StopReason.Timeout), run, timeout, Timeout.InfiniteTimeSpan);
         }
 
-        // Handlers may block before their first await; run each off the claim loop.
-        _ = Task.Run(() => RunJobAsync(run));
+        _ = RunJobAsync(run);
     }
 
     private async Task RunJobAsync(RunningJob run)
@@ -237,6 +237,8 @@ internal sealed class JobProcessor
         var job = run.Job;
         try
         {
+            // Leave the claim loop at once; the rest of this job runs on its own.
+            await Task.Yield();
             if (!_registry.TryGet(job.Type, out var registration))
             {
                 await SettleAsync(run, () => _worker.FailAsync(job, Errors.UnknownJobType(job.Type, _registry.JobTypes), permanent: true)).ConfigureAwait(false);
@@ -247,15 +249,10 @@ internal sealed class JobProcessor
             await using (scope.ConfigureAwait(false))
             {
                 using var logScope = _logger.BeginScope(new JobLogScope(job));
-                Task handler;
-                try
-                {
-                    handler = registration.Invoke(scope.ServiceProvider, job, WorkerId, _store.Options.JsonSerializerOptions, run.Token);
-                }
-                catch (Exception ex)
-                {
-                    handler = Task.FromException(ex);
-                }
+                // On a pool thread: a handler that blocks before its first await must hold neither the claim
+                // loop nor its own timeout, which is watched below.
+                var services = scope.ServiceProvider;
+                var handler = Task.Run(() => registration.Invoke(services, job, WorkerId, _store.Options.JsonSerializerOptions, run.Token), CancellationToken.None);
 
                 var first = await Task.WhenAny(handler, run.Interrupted).ConfigureAwait(false);
                 if (first == handler)
@@ -395,7 +392,7 @@ internal sealed class JobProcessor
         {
             using var wait = new CancellationTokenSource();
             var timeout = Task.Delay(_options.ShutdownTimeout, _store.Time, wait.Token);
-            await Task.WhenAny(allDone, timeout).ConfigureAwait(false);
+            await Task.WhenAny(allDone, timeout, _cutShort.Task).ConfigureAwait(false);
             await wait.CancelAsync().ConfigureAwait(false);
         }
 
@@ -411,6 +408,9 @@ internal sealed class JobProcessor
             _logger.JobsReleasedAtShutdown(WorkerId, left.Count);
         }
     }
+
+    /// <summary>Ends the shutdown grace time now: running jobs are released at once (the host is about to stop waiting).</summary>
+    public void CutShutdownShort() => _cutShort.TrySetResult();
 
     private void OnCancelRequested(long jobId)
     {
