@@ -7,7 +7,7 @@ internal sealed record PeerOptions(int Jobs, int LatencySamples, int IdleSeconds
 {
     public const string Usage =
         "usage: peer [--jobs N] [--latency-samples N] [--idle-seconds N] [--diagnostics]\n" +
-        "       peer-enqueue --db PATH   (helper: enqueues one job per line \"go\" read from stdin)";
+        "       peer-enqueue --db PATH   (helper: enqueues one job per line \"go SEQ\" read from stdin, stops at \"quit\")";
 
     public static PeerOptions? Parse(IReadOnlyList<string> args)
     {
