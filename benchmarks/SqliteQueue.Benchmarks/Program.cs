@@ -2,6 +2,17 @@ using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Running;
+using SqliteQueue.Benchmarks.EndToEnd;
+
+// `peer` runs the end-to-end measurements in real time and prints one JSON line at the end; `peer-enqueue` is the
+// helper process it starts for the cross-process latency. Anything else goes to BenchmarkDotNet.
+switch (args)
+{
+    case ["peer", .. var rest]:
+        return await PeerBenchmark.RunAsync(rest);
+    case ["peer-enqueue", .. var rest]:
+        return await PeerBenchmark.EnqueueHelperAsync(rest);
+}
 
 // A short job keeps a full run under ten minutes on two cores. A job named on the command line (for example
 // `--job Dry` in CI) is used instead of it: BenchmarkDotNet would otherwise take the config's job as the base job
@@ -19,3 +30,4 @@ if (!jobNamed)
 }
 
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, config);
+return 0;
