@@ -12,6 +12,10 @@ switch (args)
         return await PeerBenchmark.RunAsync(rest);
     case ["peer-enqueue", .. var rest]:
         return await PeerBenchmark.EnqueueHelperAsync(rest);
+    case ["peer-diag", .. var rest]:
+        return await PeerDiagnostics.DrainCountersAsync(rest);
+    case ["peer-drain", .. var rest]:
+        return await PeerBenchmark.DrainOnlyAsync(rest);
 }
 
 // A short job keeps a full run under ten minutes on two cores. A job named on the command line (for example

@@ -22,6 +22,12 @@ public interface IWorker
     /// <returns><see langword="false"/> when the lease was lost and nothing changed.</returns>
     Task<bool> CompleteAsync(ClaimedJob job, CancellationToken cancellationToken = default);
 
+    /// <summary>Marks many claimed jobs completed in one transaction.</summary>
+    /// <param name="jobs">Jobs this worker claimed.</param>
+    /// <param name="cancellationToken">Cancels the wait for the store.</param>
+    /// <returns>Per job, in order: <see langword="false"/> when its lease was lost and nothing changed for it.</returns>
+    Task<IReadOnlyList<bool>> CompleteManyAsync(IReadOnlyList<ClaimedJob> jobs, CancellationToken cancellationToken = default);
+
     /// <summary>Records a failed attempt: the job is retried after a backoff, or dead-lettered when its attempts are spent or the failure is permanent.</summary>
     /// <param name="job">A job this worker claimed.</param>
     /// <param name="errorMessage">What went wrong, 1 to 100,000 characters (longer texts are cut).</param>

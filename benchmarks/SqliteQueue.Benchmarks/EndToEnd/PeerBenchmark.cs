@@ -23,6 +23,26 @@ internal static class PeerBenchmark
     private const int DrainBatch = 32;
     private static readonly TimeSpan SampleTimeout = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// <c>peer-drain [jobs] [concurrency...]</c>: only W2 and the raw cycle, for a quick look while tuning the worker.
+    /// </summary>
+    public static async Task<int> DrainOnlyAsync(IReadOnlyList<string> args)
+    {
+        var jobs = args.Count > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 20_000;
+        var levels = args.Count > 1 ? args.Skip(1).Select(a => int.Parse(a, CultureInfo.InvariantCulture)).ToArray() : [1, 4, 8, 16];
+        await DrainAsync(Math.Min(jobs, 1_000), 4, SynchronousMode.Normal);
+        RawCycle(Math.Min(jobs, 1_000), bareComplete: false);
+        foreach (var concurrency in levels)
+        {
+            var figure = await DrainAsync(jobs, concurrency, SynchronousMode.Normal);
+            Print($"W2 drain, concurrency {concurrency}: {figure.JobsPerSecond:N0} jobs/s, {figure.BytesPerJob:N0} B/job, {figure.CpuCores:F2} cores");
+        }
+
+        var cycle = RawCycle(jobs, bareComplete: false);
+        Print($"raw claim-32 + complete-32 cycle: {cycle.JobsPerSecond:N0} jobs/s");
+        return 0;
+    }
+
     public static async Task<int> RunAsync(IReadOnlyList<string> args)
     {
         var options = PeerOptions.Parse(args);
@@ -191,7 +211,8 @@ internal static class PeerBenchmark
         try
         {
             var probe = new DrainProbe(jobs);
-            await using var provider = BuildHost(path, synchronous, w => w.Concurrency = concurrency, probe, new LatencyProbe());
+            var prefetch = Environment.GetEnvironmentVariable("SQLITEQUEUE_PREFETCH");
+            await using var provider = BuildHost(path, synchronous, w => { w.Concurrency = concurrency; if (prefetch is not null) { w.Prefetch = int.Parse(prefetch, CultureInfo.InvariantCulture); } var batch = Environment.GetEnvironmentVariable("SQLITEQUEUE_BATCH"); if (batch is not null) { w.BatchSize = int.Parse(batch, CultureInfo.InvariantCulture); } }, probe, new LatencyProbe());
             var queue = provider.GetRequiredService<SqliteJobQueue>();
             await FillAsync(queue, jobs);
             var hosted = provider.GetServices<IHostedService>().ToArray();

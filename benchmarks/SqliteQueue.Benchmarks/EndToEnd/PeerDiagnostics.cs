@@ -15,6 +15,18 @@ namespace SqliteQueue.Benchmarks.EndToEnd;
 /// </summary>
 internal static class PeerDiagnostics
 {
+    /// <summary><c>peer-diag [jobs] [concurrency...]</c>: the drain counters alone, for tuning.</summary>
+    public static async Task<int> DrainCountersAsync(IReadOnlyList<string> args)
+    {
+        var jobs = args.Count > 0 ? int.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture) : 20_000;
+        foreach (var concurrency in args.Count > 1 ? args.Skip(1).Select(a => int.Parse(a, System.Globalization.CultureInfo.InvariantCulture)) : [4])
+        {
+            await DrainWithCountersAsync(jobs, concurrency);
+        }
+
+        return 0;
+    }
+
     public static async Task RunAsync(int jobs)
     {
         foreach (var concurrency in new[] { 1, 4, 16 })

@@ -46,6 +46,7 @@ internal static class QueueWorkerOptionsValidator
 
         Range(failures, nameof(options.Concurrency), options.Concurrency, 1, 1000);
         Range(failures, nameof(options.BatchSize), options.BatchSize, 1, 1000);
+        Range(failures, nameof(options.Prefetch), options.Prefetch, 0, 10_000);
         Range(failures, nameof(options.LeaseDuration), options.LeaseDuration, TimeSpan.FromSeconds(1), TimeSpan.FromDays(1));
         Range(failures, nameof(options.PollInterval), options.PollInterval, TimeSpan.FromMilliseconds(10), TimeSpan.FromHours(1));
         Range(failures, nameof(options.ShutdownTimeout), options.ShutdownTimeout, TimeSpan.Zero, TimeSpan.FromHours(1));

@@ -79,6 +79,37 @@ internal sealed class Worker : IWorker
         return done;
     }
 
+    public async Task<IReadOnlyList<bool>> CompleteManyAsync(IReadOnlyList<ClaimedJob> jobs, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(jobs);
+        for (var i = 0; i < jobs.Count; i++)
+        {
+            if (jobs[i] is null)
+            {
+                throw new ArgumentException($"{nameof(jobs)}[{i}] is null.", nameof(jobs));
+            }
+        }
+
+        if (jobs.Count == 0)
+        {
+            return [];
+        }
+
+        var applied = await _store.WriteAsync(jobs, static (s, tx, list) =>
+        {
+            var now = s.NowMs;
+            var result = new bool[list.Count];
+            for (var i = 0; i < list.Count; i++)
+            {
+                result[i] = s.Complete(tx, list[i].Id, list[i].LeaseToken, now);
+            }
+
+            return result;
+        }, cancellationToken).ConfigureAwait(false);
+        _store.Changes.Notify();
+        return applied;
+    }
+
     public async Task<FailResult> FailAsync(ClaimedJob job, string errorMessage, bool permanent = false, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(job);

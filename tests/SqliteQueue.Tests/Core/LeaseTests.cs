@@ -146,4 +146,22 @@ public sealed class LeaseTests
 
         (await db.Client.GetJobAsync(id))!.State.Should().Be(JobState.Completed);
     }
+
+    [Fact]
+    public async Task Complete_many_applies_to_held_jobs_and_refuses_stale_ones()
+    {
+        await using var db = new TestDatabase();
+        await db.Client.EnqueueManyAsync("t", Enumerable.Range(0, 5));
+        var stale = db.Worker(lease: Lease, id: "stale");
+        var old = await stale.ClaimAsync(2);
+        db.Time.Advance(Lease);
+        var fresh = db.Worker(lease: Lease, id: "fresh");
+        var current = await fresh.ClaimAsync(5);
+
+        var applied = await stale.CompleteManyAsync([old[0], current[2], old[1]]);
+
+        applied.Should().Equal(false, true, false);
+        (await db.Client.GetStatsAsync()).For("default").Completed.Should().Be(1);
+        (await fresh.CompleteManyAsync(current)).Should().Equal(true, true, false, true, true);
+    }
 }

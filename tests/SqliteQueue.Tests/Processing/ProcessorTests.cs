@@ -122,7 +122,7 @@ public sealed class ProcessorTests
 
         f.Start(processor);
         await Eventually.TrueAsync(() => behavior.Running == 3, "three handlers start");
-        (await f.Client.GetStatsAsync()).For("default").Running.Should().Be(3, "claims never exceed the free concurrency");
+        (await f.Client.GetStatsAsync()).For("default").Running.Should().Be(3, "before any job has finished, the worker claims no more than it can run");
         gate.SetResult();
         await f.Client.WaitUntilIdleAsync("default").WaitAsync(Eventually.Bound);
 
@@ -382,5 +382,70 @@ public sealed class ProcessorTests
 
         await Eventually.TrueAsync(async () => (await f.JobAsync(id)).State == JobState.Dead, "the timeout is noticed while the handler blocks");
         blocked.Set();
+    }
+
+    [Fact]
+    public async Task Without_prefetch_a_worker_holds_no_more_jobs_than_it_runs()
+    {
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var behavior = new Behavior { Run = (job, _) => job.Payload.N < 100 ? Task.CompletedTask : gate.Task };
+        await using var f = Fixture(behavior);
+        await f.Client.EnqueueManyAsync("work", Enumerable.Range(0, 200).Select(i => new Work(i)));
+        var processor = f.Processor(o =>
+        {
+            o.Concurrency = 2;
+            o.Prefetch = 0;
+        });
+
+        f.Start(processor);
+        await Eventually.TrueAsync(() => behavior.Running == 2 && behavior.Seen.Count >= 102, "the fast jobs are done and two slow ones run");
+
+        processor.HeldCount.Should().Be(2);
+        (await f.Client.GetStatsAsync()).For("default").Running.Should().Be(2);
+        gate.SetResult();
+    }
+
+    [Fact]
+    public async Task Shutdown_gives_back_jobs_waiting_for_a_slot_at_once_and_every_job_ends_completed_or_released()
+    {
+        var behavior = new Behavior { Run = (job, ct) => job.Payload.N < 300 ? Task.CompletedTask : Task.Delay(Timeout.Infinite, ct) };
+        await using var f = Fixture(behavior);
+        var ids = await f.Client.EnqueueManyAsync("work", Enumerable.Range(0, 600).Select(i => new Work(i)));
+        var processor = f.Processor(o =>
+        {
+            o.Concurrency = 2;
+            o.ShutdownTimeout = TimeSpan.Zero;
+        });
+        var (run, stop) = f.Start(processor);
+        await Eventually.TrueAsync(() => behavior.Running == 2 && behavior.Seen.Count >= 302, "the fast jobs are done and two slow ones run");
+
+        await stop.CancelAsync();
+        await run.WaitAsync(Eventually.Bound);
+
+        var jobs = (await Task.WhenAll(ids.Select(f.JobAsync))).ToList();
+        jobs.Should().OnlyContain(j => j.State == JobState.Completed || (j.State == JobState.Pending && j.Attempt == 0));
+        jobs.Count(j => j.State == JobState.Completed).Should().Be(300);
+        processor.HeldCount.Should().Be(0);
+    }
+
+    [Fact]
+    public async Task Cancelling_a_job_that_waits_for_a_slot_ends_it_without_running_its_handler()
+    {
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var behavior = new Behavior { Run = (job, _) => job.Payload.N < 300 ? Task.CompletedTask : gate.Task };
+        await using var f = Fixture(behavior);
+        var ids = await f.Client.EnqueueManyAsync("work", Enumerable.Range(0, 600).Select(i => new Work(i)));
+        var processor = f.Processor(o => o.Concurrency = 1);
+        f.Start(processor);
+        await Eventually.TrueAsync(() => behavior.Running == 1 && behavior.Seen.Count >= 301, "one slow job blocks the only slot");
+        processor.HeldCount.Should().BeGreaterThan(1, "after hundreds of quick jobs the worker claims ahead");
+
+        var waiting = (await f.Client.ListJobsAsync(new JobQuery { State = JobState.Running, Limit = 1000 })).Jobs
+            .Select(j => j.Id).Where(id => behavior.Seen.All(c => c.JobId != id)).First();
+        (await f.Client.CancelAsync(waiting)).Should().Be(CancelResult.CancellationRequested);
+        gate.SetResult();
+
+        (await f.Client.WaitForJobAsync(waiting).WaitAsync(Eventually.Bound)).State.Should().Be(JobState.Cancelled);
+        behavior.Seen.Should().NotContain(c => c.JobId == waiting);
     }
 }

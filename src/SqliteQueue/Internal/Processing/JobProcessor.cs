@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Threading.Channels;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using SqliteQueue.DependencyInjection;
@@ -24,6 +26,10 @@ internal enum StopReason
 internal sealed class JobProcessor
 #pragma warning restore CA1001
 {
+    private const int MaxCompletionBatch = 256;
+    private static readonly TimeSpan PrefetchWindow = TimeSpan.FromMilliseconds(20);
+    private static readonly TimeSpan RateSampleInterval = TimeSpan.FromMilliseconds(2);
+
     private readonly JobStore _store;
     private readonly Worker _worker;
     private readonly HandlerRegistry _registry;
@@ -34,6 +40,14 @@ internal sealed class JobProcessor
     private readonly SemaphoreSlim _slots;
     private readonly ConcurrentDictionary<long, RunningJob> _running = new();
     private readonly TaskCompletionSource _cutShort = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Channel<RunningJob> _ready = Channel.CreateUnbounded<RunningJob>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+    private readonly ChangeNotifier _finished = new();
+    private readonly ConcurrentQueue<RunningJob> _completions = new();
+    private int _completing;
+    private int _held;
+    private int _finishedSinceSample;
+    private long _rateSampledAt = Stopwatch.GetTimestamp();
+    private double _completionRate;
 
     public JobProcessor(SqliteJobQueue queue, HandlerRegistry registry, IServiceScopeFactory scopes, QueueWorkerOptions options, ILoggerFactory loggerFactory)
     {
@@ -60,6 +74,9 @@ internal sealed class JobProcessor
     /// <summary>The jobs whose handlers are running now (including ones whose job has already moved on).</summary>
     public int RunningCount => _options.Concurrency - _slots.CurrentCount;
 
+    /// <summary>The jobs this worker holds: claimed and not yet finished, whether running or waiting for a slot.</summary>
+    public int HeldCount => Volatile.Read(ref _held);
+
     /// <summary>Runs until <paramref name="stoppingToken"/> fires, then shuts down gracefully.</summary>
     public async Task RunAsync(CancellationToken stoppingToken)
     {
@@ -67,14 +84,19 @@ internal sealed class JobProcessor
         await Task.Yield();
         _store.CancelRequested += OnCancelRequested;
         using var heartbeatStop = new CancellationTokenSource();
+        using var dispatchStop = new CancellationTokenSource();
         var heartbeat = HeartbeatLoopAsync(heartbeatStop.Token);
+        var dispatcher = DispatchLoopAsync(dispatchStop.Token);
         _logger.ProcessorStarted(WorkerId, string.Join(", ", _options.Queues), _options.Concurrency);
         try
         {
-            await ClaimLoopAsync(stoppingToken).ConfigureAwait(false);
+            await ClaimLoopAsync(untilEmpty: false, stoppingToken).ConfigureAwait(false);
         }
         finally
         {
+            // Stop starting buffered jobs first, so shutdown sees a settled picture of what runs and what waits.
+            await dispatchStop.CancelAsync().ConfigureAwait(false);
+            await dispatcher.ConfigureAwait(false);
             await ShutdownAsync().ConfigureAwait(false);
             await heartbeatStop.CancelAsync().ConfigureAwait(false);
             await heartbeat.ConfigureAwait(false);
@@ -83,42 +105,66 @@ internal sealed class JobProcessor
         }
     }
 
-    /// <summary>Claims and runs every job that is due now, up to the concurrency at a time, and waits for them. For tests and hostless draining.</summary>
+    /// <summary>Claims and runs every job that is due now, and waits for them. For tests and hostless draining.</summary>
     /// <returns>How many jobs were claimed.</returns>
     public async Task<int> RunOnceAsync(CancellationToken cancellationToken = default)
     {
         _store.CancelRequested += OnCancelRequested;
+        using var dispatchStop = new CancellationTokenSource();
+        var dispatcher = DispatchLoopAsync(dispatchStop.Token);
         try
         {
-            var claimed = 0;
-            while (true)
+            var claimed = await ClaimLoopAsync(untilEmpty: true, cancellationToken).ConfigureAwait(false);
+            while (Volatile.Read(ref _held) > 0)
             {
-                var jobs = await ClaimAsync(cancellationToken).ConfigureAwait(false);
-                if (jobs == 0)
+                var finished = _finished.NextChange;
+                if (Volatile.Read(ref _held) > 0)
                 {
-                    break;
+                    await finished.WaitAsync(cancellationToken).ConfigureAwait(false);
                 }
-
-                claimed += jobs;
             }
 
-            await Task.WhenAll(_running.Values.Select(r => r.Done)).ConfigureAwait(false);
             return claimed;
         }
         finally
         {
+            await dispatchStop.CancelAsync().ConfigureAwait(false);
+            await dispatcher.ConfigureAwait(false);
             _store.CancelRequested -= OnCancelRequested;
         }
     }
 
-    private async Task ClaimLoopAsync(CancellationToken stoppingToken)
+    /// <summary>
+    /// Keeps the worker supplied: claims when at least half of its room (concurrency plus prefetch) is free, so
+    /// each claim takes many jobs in one statement, and hands the jobs to the dispatcher.
+    /// </summary>
+    private async Task<int> ClaimLoopAsync(bool untilEmpty, CancellationToken stoppingToken)
     {
+        var claimed = 0;
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
-                if (await ClaimAsync(stoppingToken).ConfigureAwait(false) == 0)
+                var finished = _finished.NextChange;
+                var held = Volatile.Read(ref _held);
+                var capacity = _options.Concurrency + EffectivePrefetch();
+                var room = capacity - held;
+                var threshold = held == 0 ? 1 : Math.Max(1, Math.Min(_options.BatchSize, capacity) / 2);
+                if (room < threshold)
                 {
+                    await finished.WaitAsync(stoppingToken).ConfigureAwait(false);
+                    continue;
+                }
+
+                var count = await ClaimAsync(Math.Min(_options.BatchSize, room), stoppingToken).ConfigureAwait(false);
+                claimed += count;
+                if (count == 0)
+                {
+                    if (untilEmpty)
+                    {
+                        return claimed;
+                    }
+
                     await WaitForWorkAsync(stoppingToken).ConfigureAwait(false);
                 }
             }
@@ -140,40 +186,84 @@ internal sealed class JobProcessor
                 }
             }
         }
+
+        return claimed;
     }
 
-    /// <summary>Waits for a free slot, claims up to the free concurrency, and starts the jobs.</summary>
-    private async Task<int> ClaimAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// How many jobs to hold beyond the running ones: enough to cover <see cref="PrefetchWindow"/> of work at the
+    /// recent completion rate, up to <see cref="QueueWorkerOptions.Prefetch"/>. Short jobs thus get large claims
+    /// (and a stocked buffer), while slow jobs are claimed about one per free slot, leaving the rest to other workers.
+    /// The rate is measured in real time on purpose: it describes this machine's speed, not the job schedule.
+    /// </summary>
+    private int EffectivePrefetch()
     {
-        await _slots.WaitAsync(cancellationToken).ConfigureAwait(false);
-        var taken = 1;
-        while (taken < _options.BatchSize && _slots.Wait(0, CancellationToken.None))
+        var now = Stopwatch.GetTimestamp();
+        var elapsed = Stopwatch.GetElapsedTime(_rateSampledAt, now);
+        if (elapsed >= RateSampleInterval)
         {
-            taken++;
+            var rate = Interlocked.Exchange(ref _finishedSinceSample, 0) / elapsed.TotalSeconds;
+            _completionRate = (0.7 * _completionRate) + (0.3 * rate);
+            _rateSampledAt = now;
         }
 
+        return (int)Math.Min(_options.Prefetch, _completionRate * PrefetchWindow.TotalSeconds);
+    }
+
+    private async Task<int> ClaimAsync(int take, CancellationToken cancellationToken)
+    {
+        // Reserve the room first, so the dispatcher's finishing jobs never let the count run past capacity.
+        Interlocked.Add(ref _held, take);
         IReadOnlyList<ClaimedJob> jobs;
         try
         {
-            jobs = await _worker.ClaimAsync(taken, cancellationToken).ConfigureAwait(false);
+            jobs = await _worker.ClaimAsync(take, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
-            _slots.Release(taken);
+            Interlocked.Add(ref _held, -take);
             throw;
         }
 
-        if (jobs.Count < taken)
+        if (jobs.Count < take)
         {
-            _slots.Release(taken - jobs.Count);
+            Interlocked.Add(ref _held, jobs.Count - take);
         }
 
         foreach (var job in jobs)
         {
-            Start(job);
+            var run = new RunningJob(job);
+            _running[job.Id] = run;
+            _ready.Writer.TryWrite(run);
         }
 
         return jobs.Count;
+    }
+
+    /// <summary>Starts held jobs as concurrency slots free up, in the order they were claimed.</summary>
+    private async Task DispatchLoopAsync(CancellationToken stopToken)
+    {
+        try
+        {
+            while (await _ready.Reader.WaitToReadAsync(stopToken).ConfigureAwait(false))
+            {
+                while (_ready.Reader.TryPeek(out var run))
+                {
+                    await _slots.WaitAsync(stopToken).ConfigureAwait(false);
+                    if (!_ready.Reader.TryRead(out run))
+                    {
+                        _slots.Release();
+                        break;
+                    }
+
+                    Start(run);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stopToken.IsCancellationRequested)
+        {
+            // Jobs still waiting stay held; shutdown releases them.
+        }
     }
 
     /// <summary>
@@ -220,11 +310,10 @@ internal sealed class JobProcessor
         }
     }
 
-    private void Start(ClaimedJob job)
+    private void Start(RunningJob run)
     {
-        var run = new RunningJob(job);
-        _running[job.Id] = run;
-        if (job.Timeout is { } timeout)
+        run.MarkStarted();
+        if (run.Job.Timeout is { } timeout)
         {
             run.TimeoutTimer = _store.Time.CreateTimer(static state => ((RunningJob)state!).Interrupt(StopReason.Timeout), run, timeout, Timeout.InfiniteTimeSpan);
         }
@@ -235,43 +324,64 @@ internal sealed class JobProcessor
     private async Task RunJobAsync(RunningJob run)
     {
         var job = run.Job;
+        var slotHeld = true;
         try
         {
-            // Leave the claim loop at once; the rest of this job runs on its own.
-            await Task.Yield();
+            if (run.Interrupted.IsCompleted)
+            {
+                // Cancelled, or its lease lost, while it waited for a slot: the handler never runs.
+                await SettleInterruptedAsync(run, await run.Interrupted.ConfigureAwait(false)).ConfigureAwait(false);
+                return;
+            }
+
             if (!_registry.TryGet(job.Type, out var registration))
             {
                 await SettleAsync(run, () => _worker.FailAsync(job, Errors.UnknownJobType(job.Type, _registry.JobTypes), permanent: true)).ConfigureAwait(false);
                 return;
             }
 
+            Task handler;
             var scope = _scopes.CreateAsyncScope();
             await using (scope.ConfigureAwait(false))
             {
                 using var logScope = _logger.BeginScope(new JobLogScope(job));
-                // On a pool thread: a handler that blocks before its first await must hold neither the claim
-                // loop nor its own timeout, which is watched below.
+
+                // On a pool thread: a handler that blocks before its first await must hold neither the dispatcher
+                // nor its own timeout, which is watched below.
                 var services = scope.ServiceProvider;
-                var handler = Task.Run(() => registration.Invoke(services, job, WorkerId, _store.Options.JsonSerializerOptions, run.Token), CancellationToken.None);
+                handler = Task.Run(() => registration.Invoke(services, job, WorkerId, _store.Options.JsonSerializerOptions, run.Token), CancellationToken.None);
 
                 var first = await Task.WhenAny(handler, run.Interrupted).ConfigureAwait(false);
-                if (first == handler)
+                if (first != handler)
                 {
-                    await SettleFromHandlerAsync(run, handler).ConfigureAwait(false);
+                    await SettleInterruptedAsync(run, await run.Interrupted.ConfigureAwait(false)).ConfigureAwait(false);
+
+                    // The job has moved on, but the handler still holds its slot (and its scope) until it returns.
+                    try
+                    {
+                        await handler.ConfigureAwait(false);
+                    }
+                    catch (Exception ex)
+                    {
+                        _logger.AbandonedHandlerFailed(ex, job.Id, job.Type);
+                    }
+
                     return;
                 }
+            }
 
-                await SettleInterruptedAsync(run, await run.Interrupted.ConfigureAwait(false)).ConfigureAwait(false);
-
-                // The job has moved on, but the handler still holds its slot (and its scope) until it returns.
-                try
-                {
-                    await handler.ConfigureAwait(false);
-                }
-                catch (Exception ex)
-                {
-                    _logger.AbandonedHandlerFailed(ex, job.Id, job.Type);
-                }
+            // The handler is done and its scope disposed: free its slot before the outcome is written, so the next
+            // job starts while this one's completion waits to be committed with others.
+            run.TimeoutTimer?.Dispose();
+            _slots.Release();
+            slotHeld = false;
+            if (handler.IsCompletedSuccessfully && !run.Interrupted.IsCompleted)
+            {
+                await CompleteBatchedAsync(run).ConfigureAwait(false);
+            }
+            else
+            {
+                await SettleFromHandlerAsync(run, handler).ConfigureAwait(false);
             }
         }
         catch (Exception ex)
@@ -280,10 +390,80 @@ internal sealed class JobProcessor
         }
         finally
         {
-            run.TimeoutTimer?.Dispose();
-            _running.TryRemove(new KeyValuePair<long, RunningJob>(job.Id, run));
-            run.Finish();
-            _slots.Release();
+            if (slotHeld)
+            {
+                run.TimeoutTimer?.Dispose();
+                _slots.Release();
+            }
+
+            Forget(run);
+        }
+    }
+
+    /// <summary>
+    /// Queues a completion; one writer at a time takes every completion queued so far and commits them in one
+    /// transaction, so under load many jobs share one commit. The caller returns once its own is committed.
+    /// </summary>
+    private Task CompleteBatchedAsync(RunningJob run)
+    {
+        _completions.Enqueue(run);
+        if (Interlocked.CompareExchange(ref _completing, 1, 0) == 0)
+        {
+            _ = CompleteLoopAsync();
+        }
+
+        return run.Settled;
+    }
+
+    private async Task CompleteLoopAsync()
+    {
+        var batch = new List<RunningJob>();
+        while (true)
+        {
+            while (batch.Count < MaxCompletionBatch && _completions.TryDequeue(out var run))
+            {
+                batch.Add(run);
+            }
+
+            if (batch.Count == 0)
+            {
+                Volatile.Write(ref _completing, 0);
+
+                // A completion queued between the last dequeue and the reset must not be stranded.
+                if (_completions.IsEmpty || Interlocked.CompareExchange(ref _completing, 1, 0) != 0)
+                {
+                    return;
+                }
+
+                continue;
+            }
+
+            try
+            {
+                var applied = await _worker.CompleteManyAsync(batch.Select(r => r.Job).ToList()).ConfigureAwait(false);
+                for (var i = 0; i < batch.Count; i++)
+                {
+                    if (!applied[i])
+                    {
+                        _logger.LeaseLost(WorkerId, batch[i].Job.Id, batch[i].Job.Type);
+                    }
+                }
+            }
+            catch (Exception ex)
+            {
+                // The leases will expire and the jobs will be retaken: a failed write never loses a job.
+                foreach (var run in batch)
+                {
+                    _logger.SettleFailed(ex, run.Job.Id, run.Job.Type);
+                }
+            }
+
+            foreach (var run in batch)
+            {
+                run.MarkSettled();
+            }
+
+            batch.Clear();
         }
     }
 
@@ -378,9 +558,19 @@ internal sealed class JobProcessor
         }
     }
 
-    /// <summary>Stop claiming (done by the caller), wait for running jobs up to the shutdown timeout, then release the rest.</summary>
+    /// <summary>
+    /// Stop claiming and dispatching (done by the caller), release the jobs that never started at once, wait for
+    /// running ones up to the shutdown timeout, then cancel and release the rest.
+    /// </summary>
     private async Task ShutdownAsync()
     {
+        var waiting = _running.Values.Where(r => !r.IsStarted).ToList();
+        foreach (var run in waiting)
+        {
+            await SettleAsync(run, () => _worker.ReleaseAsync(run.Job)).ConfigureAwait(false);
+            Forget(run);
+        }
+
         var running = _running.Values.ToList();
         if (running.Count == 0)
         {
@@ -403,10 +593,23 @@ internal sealed class JobProcessor
         }
 
         await Task.WhenAll(left.Select(r => r.Settled)).ConfigureAwait(false);
-        if (left.Count > 0)
+        if (left.Count + waiting.Count > 0)
         {
-            _logger.JobsReleasedAtShutdown(WorkerId, left.Count);
+            _logger.JobsReleasedAtShutdown(WorkerId, left.Count + waiting.Count);
         }
+    }
+
+    /// <summary>The job is no longer held: its room is free for the next claim.</summary>
+    private void Forget(RunningJob run)
+    {
+        if (_running.TryRemove(new KeyValuePair<long, RunningJob>(run.Job.Id, run)))
+        {
+            Interlocked.Decrement(ref _held);
+            Interlocked.Increment(ref _finishedSinceSample);
+        }
+
+        run.Finish();
+        _finished.Notify();
     }
 
     /// <summary>Ends the shutdown grace time now: running jobs are released at once (the host is about to stop waiting).</summary>
@@ -461,6 +664,10 @@ internal sealed class JobProcessor
                 }
             }
         }
+
+        public bool IsStarted { get; private set; }
+
+        public void MarkStarted() => IsStarted = true;
 
         public void MarkSettled() => _settled.TrySetResult();
 
