@@ -11,6 +11,9 @@ internal static partial class Log
     [LoggerMessage(1002, LogLevel.Warning, "Queue database {DataSource} was locked by another connection; retry {Attempt} of {MaxAttempts}")]
     public static partial void StoreBusy(this ILogger logger, string dataSource, int attempt, int maxAttempts);
 
+    [LoggerMessage(1006, LogLevel.Warning, "Checkpoint of {DataSource} failed; it is retried at the next one")]
+    public static partial void CheckpointFailed(this ILogger logger, Exception ex, string dataSource);
+
     [LoggerMessage(1003, LogLevel.Debug, "Enqueued job {JobId} ({Kind}) on queue {Queue}")]
     public static partial void JobEnqueued(this ILogger logger, long jobId, string kind, string queue);
 

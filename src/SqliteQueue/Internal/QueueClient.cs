@@ -282,17 +282,7 @@ internal sealed class QueueClient(JobStore store) : IQueueClient
             return [];
         }
 
-        var ids = await store.WriteAsync(jobs, static (s, tx, list) =>
-        {
-            var now = s.NowMs;
-            var result = new long[list.Count];
-            for (var i = 0; i < list.Count; i++)
-            {
-                result[i] = s.Insert(tx, list[i], now);
-            }
-
-            return result;
-        }, cancellationToken).ConfigureAwait(false);
+        var ids = await store.WriteAsync(jobs, static (s, tx, list) => s.InsertMany(tx, list, s.NowMs), cancellationToken).ConfigureAwait(false);
         store.Changes.Notify();
         store.Available.Notify();
         return ids;

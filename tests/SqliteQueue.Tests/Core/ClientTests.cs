@@ -105,6 +105,45 @@ public sealed class ClientTests
         (await db.Client.GetStatsAsync()).For("default").Pending.Should().Be(500);
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(15)]
+    [InlineData(16)]
+    [InlineData(17)]
+    [InlineData(1000)]
+    public async Task Enqueue_many_returns_ids_in_input_order_across_chunks_and_deduplicated_rows(int count)
+    {
+        await using var db = new TestDatabase();
+        var existing = await db.Client.EnqueueAsync("t", -1, new EnqueueOptions { DeduplicationKey = "held" });
+
+        // Every seventh job carries a key; one of them is the key a live job already holds.
+        var jobs = Enumerable.Range(0, count).Select(i => new NewJob("t", i.ToString(System.Globalization.CultureInfo.InvariantCulture), new EnqueueOptions
+        {
+            Priority = i % 3,
+            DeduplicationKey = i == 5 ? "held" : i % 7 == 3 ? $"k{i}" : null,
+            Delay = TimeSpan.FromSeconds(i % 2),
+        })).ToList();
+        var ids = await db.Client.EnqueueManyAsync(jobs);
+
+        ids.Should().HaveCount(count);
+        for (var i = 0; i < count; i++)
+        {
+            if (i == 5)
+            {
+                ids[i].Should().Be(existing);
+                continue;
+            }
+
+            var job = await db.Client.GetJobAsync(ids[i]);
+            job!.PayloadJson.Should().Be(i.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            job.Priority.Should().Be(i % 3);
+            job.RunAt.Should().Be(db.Time.GetUtcNow().AddSeconds(i % 2));
+            job.DeduplicationKey.Should().Be(i % 7 == 3 ? $"k{i}" : null);
+        }
+
+        ids.Where((_, i) => i != 5).Should().OnlyHaveUniqueItems();
+    }
+
     [Fact]
     public async Task Raw_json_is_stored_as_given()
     {

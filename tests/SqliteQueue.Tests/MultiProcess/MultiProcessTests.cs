@@ -25,7 +25,8 @@ public sealed class MultiProcessTests
         {
             for (var i = 1; i <= 3; i++)
             {
-                workers.Add(WorkerProcess.Start(db.Path, $"proc-{i}", leaseMs: 30_000, batch: 10, holdMs: 0, idleExitMs: 1_000));
+                // A millisecond per job keeps the drain long enough (about a second) that every process surely gets work.
+                workers.Add(WorkerProcess.Start(db.Path, $"proc-{i}", leaseMs: 30_000, batch: 10, holdMs: 1, idleExitMs: 1_000));
             }
 
             // All three open the file first, then start together, so they really contend.

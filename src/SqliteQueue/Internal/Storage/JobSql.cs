@@ -14,6 +14,30 @@ internal static class JobSql
         RETURNING id;
         """;
 
+    // Sixteen jobs per statement: one statement costs about as much as its first row, so batches insert
+    // several times faster than row by row. Only jobs without a deduplication key go through it (a skipped
+    // conflict would leave RETURNING unable to say which row is which); ids come back in insertion order once sorted.
+    public const string EnqueueSixteen = """
+        INSERT INTO {prefix}jobs (queue, type, payload, priority, state, run_at, max_attempts, timeout_ms, created_at)
+        VALUES (@queue0, @type0, @payload0, @priority0, 'pending', @run_at0, @max_attempts0, @timeout_ms0, @now),
+               (@queue1, @type1, @payload1, @priority1, 'pending', @run_at1, @max_attempts1, @timeout_ms1, @now),
+               (@queue2, @type2, @payload2, @priority2, 'pending', @run_at2, @max_attempts2, @timeout_ms2, @now),
+               (@queue3, @type3, @payload3, @priority3, 'pending', @run_at3, @max_attempts3, @timeout_ms3, @now),
+               (@queue4, @type4, @payload4, @priority4, 'pending', @run_at4, @max_attempts4, @timeout_ms4, @now),
+               (@queue5, @type5, @payload5, @priority5, 'pending', @run_at5, @max_attempts5, @timeout_ms5, @now),
+               (@queue6, @type6, @payload6, @priority6, 'pending', @run_at6, @max_attempts6, @timeout_ms6, @now),
+               (@queue7, @type7, @payload7, @priority7, 'pending', @run_at7, @max_attempts7, @timeout_ms7, @now),
+               (@queue8, @type8, @payload8, @priority8, 'pending', @run_at8, @max_attempts8, @timeout_ms8, @now),
+               (@queue9, @type9, @payload9, @priority9, 'pending', @run_at9, @max_attempts9, @timeout_ms9, @now),
+               (@queue10, @type10, @payload10, @priority10, 'pending', @run_at10, @max_attempts10, @timeout_ms10, @now),
+               (@queue11, @type11, @payload11, @priority11, 'pending', @run_at11, @max_attempts11, @timeout_ms11, @now),
+               (@queue12, @type12, @payload12, @priority12, 'pending', @run_at12, @max_attempts12, @timeout_ms12, @now),
+               (@queue13, @type13, @payload13, @priority13, 'pending', @run_at13, @max_attempts13, @timeout_ms13, @now),
+               (@queue14, @type14, @payload14, @priority14, 'pending', @run_at14, @max_attempts14, @timeout_ms14, @now),
+               (@queue15, @type15, @payload15, @priority15, 'pending', @run_at15, @max_attempts15, @timeout_ms15, @now)
+        RETURNING id;
+        """;
+
     public const string FindLiveDuplicate = """
         SELECT id FROM {prefix}jobs
         WHERE queue = @queue AND dedup_key = @dedup_key AND state IN ('pending', 'running');

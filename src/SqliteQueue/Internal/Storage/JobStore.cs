@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.RegularExpressions;
 using Dapper;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
@@ -20,7 +19,7 @@ internal sealed record ClaimArgs(string WorkerId, IReadOnlyList<string> Queues, 
 /// short-lived pooled connections beside it (WAL). A write that finds the file locked by another process
 /// past <c>busy_timeout</c> is retried whole, never half-applied.
 /// </summary>
-internal sealed partial class JobStore : IDisposable, IAsyncDisposable
+internal sealed class JobStore : IDisposable, IAsyncDisposable
 {
     private const int SqliteBusy = 5;
     private const int SqliteLocked = 6;
@@ -38,7 +37,12 @@ internal sealed partial class JobStore : IDisposable, IAsyncDisposable
     private SqliteCommand? _rollbackTo;
     private readonly Lock _watchLock = new();
     private SqliteConnection? _watch;
-    private readonly Dictionary<string, SqliteCommand> _prepared = new(ReferenceEqualityComparer.Instance);
+    private const int CheckpointEveryChanges = 2000;
+    private readonly SemaphoreSlim _checkpointSignal = new(0, 1);
+    private readonly CancellationTokenSource _checkpointStop = new();
+    private Task? _checkpointer;
+    private int _changesAtCheckpoint;
+    private readonly Dictionary<string, RawCommand> _raw = new(ReferenceEqualityComparer.Instance);
     private SqliteConnection? _writer;
     private volatile bool _initialized;
     private bool _disposed;
@@ -168,6 +172,7 @@ internal sealed partial class JobStore : IDisposable, IAsyncDisposable
                     }
 
                     tx.Commit();
+                    NoteCommit(writer);
                     break;
                 }
                 catch (SqliteException ex) when (IsBusy(ex))
@@ -285,31 +290,107 @@ internal sealed partial class JobStore : IDisposable, IAsyncDisposable
 
     public long Insert(SqliteTransaction tx, in JobInsert job, long now)
     {
-        var insert = Prepared(JobSql.Enqueue, tx);
-        var p = insert.Parameters;
-        p["@queue"].Value = job.Queue;
-        p["@type"].Value = job.Type;
-        p["@payload"].Value = job.Payload;
-        p["@priority"].Value = job.Priority;
-        p["@run_at"].Value = job.RunAtMs;
-        p["@max_attempts"].Value = job.MaxAttempts;
-        p["@timeout_ms"].Value = job.TimeoutMs is { } t ? t : DBNull.Value;
-        p["@dedup_key"].Value = (object?)job.DedupKey ?? DBNull.Value;
-        p["@now"].Value = now;
-        if (insert.ExecuteScalar() is long id)
+        var insert = Raw(JobSql.Enqueue, tx);
+        insert.Set("@queue", job.Queue);
+        insert.Set("@type", job.Type);
+        insert.Set("@payload", job.Payload);
+        insert.Set("@priority", job.Priority);
+        insert.Set("@run_at", job.RunAtMs);
+        insert.Set(insert.Slot("@max_attempts"), job.MaxAttempts);
+        insert.Set(insert.Slot("@timeout_ms"), job.TimeoutMs);
+        insert.Set("@dedup_key", job.DedupKey);
+        insert.Set("@now", now);
+        if (insert.ExecuteScalarInt64() is { } id)
         {
             _logger.JobEnqueued(id, job.Type, job.Queue);
             return id;
         }
 
         // The key is held by a live job: return that one.
-        var find = Prepared(JobSql.FindLiveDuplicate, tx);
-        find.Parameters["@queue"].Value = job.Queue;
-        find.Parameters["@dedup_key"].Value = job.DedupKey;
-        var existing = Convert.ToInt64(find.ExecuteScalar(), CultureInfo.InvariantCulture);
+        var find = Raw(JobSql.FindLiveDuplicate, tx);
+        find.Set("@queue", job.Queue);
+        find.Set("@dedup_key", job.DedupKey);
+        var existing = find.ExecuteScalarInt64() ?? throw new InvalidOperationException("A deduplicated enqueue found no live job holding its key.");
         _logger.JobDeduplicated(existing, job.Type, job.Queue);
         return existing;
     }
+
+    /// <summary>Inserts jobs in order, sixteen per statement where no deduplication key is involved.</summary>
+    public long[] InsertMany(SqliteTransaction tx, List<JobInsert> jobs, long now)
+    {
+        const int Chunk = 16;
+        var ids = new long[jobs.Count];
+        var i = 0;
+        while (i < jobs.Count)
+        {
+            var run = 0;
+            while (run < Chunk && i + run < jobs.Count && jobs[i + run].DedupKey is null)
+            {
+                run++;
+            }
+
+            if (run == Chunk)
+            {
+                InsertSixteen(tx, jobs, i, now, ids);
+                i += Chunk;
+            }
+            else
+            {
+                ids[i] = Insert(tx, jobs[i], now);
+                i++;
+            }
+        }
+
+        return ids;
+    }
+
+    private void InsertSixteen(SqliteTransaction tx, List<JobInsert> jobs, int start, long now, long[] ids)
+    {
+        var command = Raw(JobSql.EnqueueSixteen, tx);
+        _sixteenSlots ??= SixteenNames.Select(row => row.Select(command.Slot).ToArray()).ToArray();
+        for (var k = 0; k < 16; k++)
+        {
+            var job = jobs[start + k];
+            var slots = _sixteenSlots[k];
+            command.Set(slots[0], job.Queue);
+            command.Set(slots[1], job.Type);
+            command.Set(slots[2], job.Payload);
+            command.Set(slots[3], job.Priority);
+            command.Set(slots[4], job.RunAtMs);
+            command.Set(slots[5], job.MaxAttempts);
+            command.Set(slots[6], job.TimeoutMs);
+        }
+
+        command.Set("@now", now);
+        Span<long> inserted = stackalloc long[16];
+        var count = 0;
+        try
+        {
+            command.Start();
+            while (command.Read())
+            {
+                inserted[count++] = command.Int64(0);
+            }
+        }
+        finally
+        {
+            command.Finish();
+        }
+
+        // RETURNING promises no order, but rows are numbered in VALUES order: sorted ids are the input order.
+        inserted[..count].Sort();
+        for (var k = 0; k < count; k++)
+        {
+            ids[start + k] = inserted[k];
+        }
+    }
+
+    private int[][]? _sixteenSlots;
+
+    private static readonly string[][] SixteenNames = Enumerable.Range(0, 16)
+        .Select(k => new[] { "@queue", "@type", "@payload", "@priority", "@run_at", "@max_attempts", "@timeout_ms" }
+            .Select(n => n + k.ToString(CultureInfo.InvariantCulture)).ToArray())
+        .ToArray();
 
     public List<ClaimedJob> Claim(SqliteTransaction tx, ClaimArgs args)
     {
@@ -344,43 +425,47 @@ internal sealed partial class JobStore : IDisposable, IAsyncDisposable
                     break;
                 }
 
-                var command = Prepared(ClaimTemplate(step, count), tx);
-                var p = command.Parameters;
-                p["@queue"].Value = queue;
-                p["@now"].Value = now;
-                p["@owner"].Value = args.WorkerId;
-                p["@token"].Value = token;
-                p["@until"].Value = until;
+                var command = Raw(ClaimTemplate(step, count), tx);
+                command.Set("@queue", queue);
+                command.Set("@now", now);
+                command.Set("@owner", args.WorkerId);
+                command.Set("@token", token);
+                command.Set("@until", until);
                 if (count > 1)
                 {
-                    p["@limit"].Value = count;
+                    command.Set("@limit", count);
                 }
 
                 if (step.PriorityClass is { } priority)
                 {
-                    p["@priority"].Value = priority;
+                    command.Set("@priority", priority);
                 }
 
                 stepJobs.Clear();
-                using (var reader = command.ExecuteReader())
+                try
                 {
-                    while (reader.Read())
+                    command.Start();
+                    while (command.Read())
                     {
                         var job = new ClaimedJob(
-                            id: reader.GetInt64(0),
-                            queue: reader.GetString(1),
-                            type: reader.GetString(2),
-                            payloadJson: reader.GetString(3),
-                            priority: reader.GetInt32(4),
-                            attempt: reader.GetInt32(5),
-                            maxAttempts: reader.GetInt32(6),
-                            timeout: reader.IsDBNull(7) ? null : TimeSpan.FromMilliseconds(reader.GetInt64(7)),
-                            createdAt: Times.FromMs(reader.GetInt64(8)),
+                            id: command.Int64(0),
+                            queue: command.Text(1),
+                            type: command.Text(2),
+                            payloadJson: command.Text(3),
+                            priority: command.Int32(4),
+                            attempt: command.Int32(5),
+                            maxAttempts: command.Int32(6),
+                            timeout: command.IsNull(7) ? null : TimeSpan.FromMilliseconds(command.Int64(7)),
+                            createdAt: Times.FromMs(command.Int64(8)),
                             leaseToken: token,
                             leaseExpiresAt: Times.FromMs(until),
                             json: Options.JsonSerializerOptions);
-                        stepJobs.Add((reader.GetInt64(9), job));
+                        stepJobs.Add((command.Int64(9), job));
                     }
+                }
+                finally
+                {
+                    command.Finish();
                 }
 
                 // RETURNING gives rows in no promised order; hand them out in the order the step claimed them.
@@ -402,59 +487,61 @@ internal sealed partial class JobStore : IDisposable, IAsyncDisposable
 
     public bool Complete(SqliteTransaction tx, long id, long token, long now)
     {
-        var command = Prepared(JobSql.CompleteJob, tx);
-        var p = command.Parameters;
-        p["@id"].Value = id;
-        p["@token"].Value = token;
-        p["@now"].Value = now;
+        var command = Raw(JobSql.CompleteJob, tx);
+        command.Set("@id", id);
+        command.Set("@token", token);
+        command.Set("@now", now);
         return command.ExecuteNonQuery() > 0;
     }
 
     public FailResult Fail(SqliteTransaction tx, long id, long token, string error, bool permanent, long now, long retryAtMs)
     {
-        var command = Prepared(JobSql.FailJob, tx);
-        var p = command.Parameters;
-        p["@id"].Value = id;
-        p["@token"].Value = token;
-        p["@now"].Value = now;
-        p["@error"].Value = error;
-        p["@permanent"].Value = permanent ? 1 : 0;
-        p["@retry_at"].Value = retryAtMs;
-        using var reader = command.ExecuteReader();
-        if (!reader.Read())
+        var command = Raw(JobSql.FailJob, tx);
+        command.Set("@id", id);
+        command.Set("@token", token);
+        command.Set("@now", now);
+        command.Set("@error", error);
+        command.Set("@permanent", permanent ? 1 : 0);
+        command.Set("@retry_at", retryAtMs);
+        try
         {
-            return FailResult.LeaseLost;
-        }
+            command.Start();
+            if (!command.Read())
+            {
+                return FailResult.LeaseLost;
+            }
 
-        var state = States.Parse(reader.GetString(0));
-        return new FailResult(true, state, state == JobState.Pending ? Times.FromMs(reader.GetInt64(1)) : null);
+            var state = States.Parse(command.Text(0));
+            return new FailResult(true, state, state == JobState.Pending ? Times.FromMs(command.Int64(1)) : null);
+        }
+        finally
+        {
+            command.Finish();
+        }
     }
 
     public bool Release(SqliteTransaction tx, long id, long token, long now, long runAtMs)
     {
-        var command = Prepared(JobSql.ReleaseJob, tx);
-        var p = command.Parameters;
-        p["@id"].Value = id;
-        p["@token"].Value = token;
-        p["@now"].Value = now;
-        p["@run_at"].Value = runAtMs;
+        var command = Raw(JobSql.ReleaseJob, tx);
+        command.Set("@id", id);
+        command.Set("@token", token);
+        command.Set("@now", now);
+        command.Set("@run_at", runAtMs);
         return command.ExecuteNonQuery() > 0;
     }
 
     public RenewResult Renew(SqliteTransaction tx, long id, long token, long untilMs)
     {
-        var command = Prepared(JobSql.RenewLease, tx);
-        var p = command.Parameters;
-        p["@id"].Value = id;
-        p["@token"].Value = token;
-        p["@until"].Value = untilMs;
-        using var reader = command.ExecuteReader();
-        if (!reader.Read())
+        var command = Raw(JobSql.RenewLease, tx);
+        command.Set("@id", id);
+        command.Set("@token", token);
+        command.Set("@until", untilMs);
+        return command.ExecuteScalarInt64() switch
         {
-            return RenewResult.LeaseLost;
-        }
-
-        return reader.GetInt64(0) != 0 ? RenewResult.CancellationRequested : RenewResult.Renewed;
+            null => RenewResult.LeaseLost,
+            0 => RenewResult.Renewed,
+            _ => RenewResult.CancellationRequested,
+        };
     }
 
     public CancelResult Cancel(SqliteTransaction tx, long id, long now)
@@ -491,16 +578,16 @@ internal sealed partial class JobStore : IDisposable, IAsyncDisposable
     /// </summary>
     public int RescueExpiredLeases(SqliteTransaction tx, long now)
     {
-        var probe = Prepared(JobSql.AnyLeaseExpired, tx);
-        probe.Parameters["@now"].Value = now;
-        if (Convert.ToInt64(probe.ExecuteScalar(), CultureInfo.InvariantCulture) == 0)
+        var probe = Raw(JobSql.AnyLeaseExpired, tx);
+        probe.Set("@now", now);
+        if (probe.ExecuteScalarInt64() is null or 0)
         {
             return 0;
         }
 
-        var rescue = Prepared(JobSql.RescueExpiredLeases, tx);
-        rescue.Parameters["@now"].Value = now;
-        rescue.Parameters["@error"].Value = LeaseExpiredError;
+        var rescue = Raw(JobSql.RescueExpiredLeases, tx);
+        rescue.Set("@now", now);
+        rescue.Set("@error", LeaseExpiredError);
         var rescued = rescue.ExecuteNonQuery() / 2;
         _logger.LeasesRescued(rescued);
         return rescued;
@@ -508,14 +595,21 @@ internal sealed partial class JobStore : IDisposable, IAsyncDisposable
 
     private List<int> RunnablePriorities(SqliteTransaction tx, string queue, long now)
     {
-        var command = Prepared(JobSql.RunnablePriorities, tx);
-        command.Parameters["@queue"].Value = queue;
-        command.Parameters["@now"].Value = now;
+        var command = Raw(JobSql.RunnablePriorities, tx);
+        command.Set("@queue", queue);
+        command.Set("@now", now);
         var classes = new List<int>();
-        using var reader = command.ExecuteReader();
-        while (reader.Read())
+        try
         {
-            classes.Add(reader.GetInt32(0));
+            command.Start();
+            while (command.Read())
+            {
+                classes.Add(command.Int32(0));
+            }
+        }
+        finally
+        {
+            command.Finish();
         }
 
         return classes;
@@ -617,6 +711,11 @@ internal sealed partial class JobStore : IDisposable, IAsyncDisposable
             _connections.ApplyWriterPragmas(connection);
             Migrator.Migrate(connection, Sql, _logger);
             _writer = connection;
+            if (!IsMemory)
+            {
+                _checkpointer = Task.Run(CheckpointLoopAsync);
+            }
+
             _initialized = true;
             return connection;
         }
@@ -627,28 +726,78 @@ internal sealed partial class JobStore : IDisposable, IAsyncDisposable
         }
     }
 
-    /// <summary>Hot statements are prepared once on the writer and reused; parameters are created from the text.</summary>
-    private SqliteCommand Prepared(string template, SqliteTransaction? tx)
+    /// <summary>Hot statements are prepared once on the writer and reused, through SQLite's C API (see <see cref="RawCommand"/>).</summary>
+    private RawCommand Raw(string template, SqliteTransaction tx)
     {
-        if (!_prepared.TryGetValue(template, out var command))
+        // The transaction is the writer's current one; raw statements run inside it by construction.
+        _ = tx;
+        if (!_raw.TryGetValue(template, out var command))
         {
-            command = Writer.CreateCommand();
-            command.CommandText = Sql[template];
-            foreach (var name in ParameterName().Matches(command.CommandText).Select(m => m.Value).Distinct(StringComparer.Ordinal))
-            {
-                command.Parameters.Add(new SqliteParameter(name, null));
-            }
-
-            command.Prepare();
-            _prepared[template] = command;
+            command = new RawCommand(Writer, Sql[template]);
+            _raw[template] = command;
         }
 
-        command.Transaction = tx;
         return command;
     }
 
-    [GeneratedRegex(@"@[a-z_]+")]
-    private static partial Regex ParameterName();
+    /// <summary>
+    /// Checkpoints run on their own connection, off the commit path: SQLite's automatic checkpoint would otherwise
+    /// copy the WAL back into the file (and sync it) inside whichever commit crosses the threshold, adding
+    /// milliseconds to that caller. The writer's own automatic checkpoint stays on as a safety net, at a size
+    /// this loop keeps the WAL well below.
+    /// </summary>
+    private void NoteCommit(SqliteConnection writer)
+    {
+        // Rows changed approximate pages written; only the writer (under the gate) reads and updates the mark.
+        var changes = SQLitePCL.raw.sqlite3_total_changes(writer.Handle);
+        if (IsMemory || changes - _changesAtCheckpoint < CheckpointEveryChanges)
+        {
+            return;
+        }
+
+        _changesAtCheckpoint = changes;
+        if (_checkpointSignal.CurrentCount == 0)
+        {
+            try
+            {
+                _checkpointSignal.Release();
+            }
+            catch (SemaphoreFullException)
+            {
+                // Already signalled.
+            }
+        }
+    }
+
+    private async Task CheckpointLoopAsync()
+    {
+        SqliteConnection? connection = null;
+        try
+        {
+            while (true)
+            {
+                await _checkpointSignal.WaitAsync(_checkpointStop.Token).ConfigureAwait(false);
+                try
+                {
+                    connection ??= _connections.OpenReader();
+                    ConnectionFactory.Execute(connection, "PRAGMA wal_checkpoint(PASSIVE);");
+                }
+                catch (SqliteException ex)
+                {
+                    // A checkpoint that cannot run now runs at the next signal; the writer's own one is the backstop.
+                    _logger.CheckpointFailed(ex, DataSource);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The store is being disposed.
+        }
+        finally
+        {
+            connection?.Dispose();
+        }
+    }
 
     private static bool IsBusy(SqliteException ex) => ex.SqliteErrorCode is SqliteBusy or SqliteLocked;
 
@@ -675,15 +824,25 @@ internal sealed partial class JobStore : IDisposable, IAsyncDisposable
             item.Fail(new ObjectDisposedException(nameof(SqliteJobQueue)));
         }
 
+        _checkpointStop.Cancel();
+        try
+        {
+            _checkpointer?.Wait(TimeSpan.FromSeconds(30));
+        }
+        catch (AggregateException)
+        {
+            // The loop logs its own failures.
+        }
+
         _gate.Wait();
         try
         {
-            foreach (var command in _prepared.Values)
+            foreach (var command in _raw.Values)
             {
                 command.Dispose();
             }
 
-            _prepared.Clear();
+            _raw.Clear();
             _savepoint?.Dispose();
             _release?.Dispose();
             _rollbackTo?.Dispose();
