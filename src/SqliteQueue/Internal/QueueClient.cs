@@ -1,6 +1,7 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using Dapper;
+using Microsoft.Data.Sqlite;
 using SqliteQueue.Internal.Storage;
 
 namespace SqliteQueue.Internal;
@@ -223,31 +224,23 @@ internal sealed class QueueClient(JobStore store) : IQueueClient
             cancellationToken);
     }
 
-    public async Task WaitUntilAllIdleAsync(CancellationToken cancellationToken = default)
-    {
-        while (true)
-        {
-            var changed = store.Changes.NextChange;
-            var busy = await store.ReadAsync(0, static (s, c, _) =>
-                c.ExecuteScalar<long>(new CommandDefinition(s.Sql[JobSql.AnyLiveJobs])) != 0, cancellationToken).ConfigureAwait(false);
-            if (!busy)
-            {
-                return;
-            }
+    public Task WaitUntilAllIdleAsync(CancellationToken cancellationToken = default) =>
+        WaitUntilNoneLiveAsync(0, static (s, c, _) => c.ExecuteScalar<long>(new CommandDefinition(s.Sql[JobSql.AnyLiveJobs])) != 0, cancellationToken);
 
-            await WaitForChangeAsync(changed, cancellationToken).ConfigureAwait(false);
-        }
-    }
-
-    public async Task WaitUntilIdleAsync(string queue, CancellationToken cancellationToken = default)
+    public Task WaitUntilIdleAsync(string queue, CancellationToken cancellationToken = default)
     {
         Guard.Name(queue, "queue name", nameof(queue));
+        return WaitUntilNoneLiveAsync(queue, static (s, c, q) =>
+            c.ExecuteScalar<long>(new CommandDefinition(s.Sql[JobSql.QueueHasLiveJobs], new { queue = q })) != 0, cancellationToken);
+    }
+
+    /// <summary>Re-reads <paramref name="anyLive"/> after every change in this process and every poll, until it is false.</summary>
+    private async Task WaitUntilNoneLiveAsync<TState>(TState state, Func<JobStore, SqliteConnection, TState, bool> anyLive, CancellationToken cancellationToken)
+    {
         while (true)
         {
             var changed = store.Changes.NextChange;
-            var busy = await store.ReadAsync(queue, static (s, c, q) =>
-                c.ExecuteScalar<long>(new CommandDefinition(s.Sql[JobSql.QueueHasLiveJobs], new { queue = q })) != 0, cancellationToken).ConfigureAwait(false);
-            if (!busy)
+            if (!await store.ReadAsync(state, anyLive, cancellationToken).ConfigureAwait(false))
             {
                 return;
             }
