@@ -18,7 +18,22 @@ switch (args)
         return await PeerBenchmark.DrainOnlyAsync(rest);
 }
 
-// A short job keeps a full run under ten minutes on two cores. A job named on the command line (for example
+// `--depths 1000[,100000...]` limits the claim benchmarks' queue depths (the same as SQLITEQUEUE_BENCH_DEPTHS); it is
+// read here and not passed on to BenchmarkDotNet.
+var depthsAt = Array.FindIndex(args, a => a == "--depths");
+if (depthsAt >= 0)
+{
+    if (depthsAt + 1 >= args.Length)
+    {
+        await Console.Error.WriteLineAsync("--depths needs a comma-separated list of queue depths, for example --depths 1000");
+        return 2;
+    }
+
+    Environment.SetEnvironmentVariable(SqliteQueue.Benchmarks.BenchmarkData.DepthsVariable, args[depthsAt + 1]);
+    args = [.. args[..depthsAt], .. args[(depthsAt + 2)..]];
+}
+
+// A short job keeps a full run near 20 minutes on two cores (most of it building the 1,000,000-job files). A job named on the command line (for example
 // `--job Dry` in CI) is used instead of it: BenchmarkDotNet would otherwise take the config's job as the base job
 // and ignore the command line's.
 var jobNamed = args.Any(a => a is "--job" or "-j" || a.StartsWith("--job=", StringComparison.Ordinal));
