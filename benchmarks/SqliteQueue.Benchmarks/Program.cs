@@ -48,5 +48,14 @@ if (!jobNamed)
         .AsDefault());
 }
 
-BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, config);
-return 0;
+// A benchmark that threw (its row shows NA) or a validation error makes the exit code 1, so a smoke run can tell.
+var summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, config).ToArray();
+var failed = summaries.Where(s => s.HasCriticalValidationErrors).Select(s => s.Title)
+    .Concat(summaries.SelectMany(s => s.Reports).Where(r => !r.Success).Select(r => r.BenchmarkCase.DisplayInfo))
+    .ToArray();
+foreach (var name in failed)
+{
+    await Console.Error.WriteLineAsync($"benchmark failed: {name}");
+}
+
+return failed.Length == 0 ? 0 : 1;
