@@ -33,14 +33,17 @@ if (depthsAt >= 0)
     args = [.. args[..depthsAt], .. args[(depthsAt + 2)..]];
 }
 
-// A short job keeps a full run near 20 minutes on two cores (most of it building the 1,000,000-job files). A job named on the command line (for example
-// `--job Dry` in CI) is used instead of it: BenchmarkDotNet would otherwise take the config's job as the base job
+// A short job keeps a full run near 15 minutes on two cores (most of it starting processes and building the
+// 1,000,000-job files). Three launches per benchmark: on this kind of machine the figures differ more between two
+// processes than between two iterations of one, so each result pools three processes. A job named on the command
+// line (for example `--job Dry` in CI) is used instead of it: BenchmarkDotNet would otherwise take the config's job as the base job
 // and ignore the command line's.
 var jobNamed = args.Any(a => a is "--job" or "-j" || a.StartsWith("--job=", StringComparison.Ordinal));
 var config = DefaultConfig.Instance.AddColumn(StatisticColumn.P50, StatisticColumn.P95);
 if (!jobNamed)
 {
     config = config.AddJob(Job.Default
+        .WithLaunchCount(3)
         .WithWarmupCount(3)
         .WithIterationCount(10)
         .WithIterationTime(Perfolizer.Horology.TimeInterval.FromMilliseconds(250))
