@@ -19,6 +19,31 @@ internal static class BenchmarkData
     public const int QueueDepth = 100_000;
     public const int FillBatch = 1_000;
 
+    /// <summary>The queue depths the claim benchmarks run at, unless <see cref="DepthsVariable"/> names others.</summary>
+    public static readonly int[] DefaultDepths = [1_000, 100_000, 1_000_000];
+
+    /// <summary>
+    /// A comma-separated list of depths (for example <c>1000</c>) that replaces <see cref="DefaultDepths"/>; CI's
+    /// dry run sets it so no 1,000,000-job file is built. <c>--depths 1000</c> on the command line sets it too.
+    /// </summary>
+    public const string DepthsVariable = "SQLITEQUEUE_BENCH_DEPTHS";
+
+    /// <summary>Rows per INSERT ... SELECT and per transaction when a file is filled directly.</summary>
+    private const int BulkBatch = 100_000;
+
+    public static IEnumerable<int> Depths()
+    {
+        var text = Environment.GetEnvironmentVariable(DepthsVariable);
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return DefaultDepths;
+        }
+
+        return text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(t => int.Parse(t.Replace("_", "", StringComparison.Ordinal), System.Globalization.CultureInfo.InvariantCulture))
+            .ToArray();
+    }
+
     /// <summary>Jobs get priorities 0..4 in turn, so the Priority and WeightedRandom strategies have classes to choose from.</summary>
     public const int PriorityClasses = 5;
 
@@ -33,28 +58,87 @@ internal static class BenchmarkData
 
     public static SqliteQueueOptions QueueOptions(string path) => new() { ConnectionString = $"Data Source={path}" };
 
-    /// <summary>Opens a queue over a new file and fills it with <see cref="QueueDepth"/> pending jobs through the public API.</summary>
-    public static async Task<SqliteJobQueue> OpenFilledQueueAsync(string path)
+    /// <summary>
+    /// Builds a new file holding <paramref name="depth"/> pending jobs and returns its path. The queue creates the file
+    /// and its schema (its own migrations, so the tables, indexes and schema version are exactly the library's); the
+    /// rows are then written directly, in transactions of 100,000 rows, each one <c>INSERT ... SELECT</c> over a
+    /// counter: job <c>i</c> (0-based) has the payload <see cref="PayloadJson"/> would give, priority <c>i % 5</c>,
+    /// the default queue and one common <c>run_at</c>, so FIFO order is id order, as after enqueues in a row.
+    /// Building 1,000,000 jobs this way takes seconds rather than minutes through the API.
+    /// </summary>
+    public static string CreatePendingFile(int depth)
     {
-        var queue = new SqliteJobQueue(QueueOptions(path));
-        await queue.InitializeAsync();
-        for (var start = 0; start < QueueDepth; start += FillBatch)
+        var path = NewDatabasePath();
+        using (var queue = new SqliteJobQueue(QueueOptions(path)))
         {
-            var jobs = new List<NewJob>(FillBatch);
-            for (var i = start; i < start + FillBatch; i++)
-            {
-                jobs.Add(new NewJob(JobType, PayloadJson(i, queue.Store.Options), new EnqueueOptions { Priority = i % PriorityClasses }));
-            }
-
-            await queue.Client.EnqueueManyAsync(jobs);
+            queue.InitializeAsync().GetAwaiter().GetResult();
         }
 
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        using var connection = OpenRawConnection(path);
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        using var fill = connection.CreateCommand();
+        fill.CommandText = $$"""
+            WITH RECURSIVE n(i) AS (SELECT @from UNION ALL SELECT i + 1 FROM n WHERE i + 1 < @to)
+            INSERT INTO {{Prefix}}jobs (queue, type, payload, priority, state, run_at, max_attempts, timeout_ms, dedup_key, created_at)
+            SELECT @queue, @type,
+                   printf('{"orderId":"ord-%08d","customer":"customer-%05d@example.com","sku":"SKU-%05d-XL","quantity":%d,"note":"leave at the door"}',
+                          i, i % 9973, i % 50000, 1 + (i % 7)),
+                   i % {{PriorityClasses}}, 'pending', @now, 5, NULL, NULL, @now
+            FROM n;
+            """;
+        fill.Parameters.AddWithValue("@queue", QueueNames.Default);
+        fill.Parameters.AddWithValue("@type", JobType);
+        fill.Parameters.AddWithValue("@now", now);
+        var from = fill.Parameters.AddWithValue("@from", 0);
+        var to = fill.Parameters.AddWithValue("@to", 0);
+        for (var start = 0; start < depth; start += BulkBatch)
+        {
+            using var tx = connection.BeginTransaction();
+            fill.Transaction = tx;
+            from.Value = start;
+            to.Value = Math.Min(depth, start + BulkBatch);
+            fill.ExecuteNonQuery();
+            tx.Commit();
+        }
+
+        fill.Transaction = null;
+        Execute(connection, "PRAGMA wal_checkpoint(TRUNCATE);");
+
+        // The SQL text must write what the serializer writes, so the queue and the baseline read the same bytes.
+        var options = new SqliteQueueOptions();
+        foreach (var i in new[] { 0, depth / 2, depth - 1 })
+        {
+            using var check = connection.CreateCommand();
+            check.CommandText = $"SELECT payload FROM {Prefix}jobs WHERE id = {i + 1};";
+            var stored = (string)check.ExecuteScalar()!;
+            if (stored != PayloadJson(i, options))
+            {
+                throw new InvalidOperationException($"Bulk payload {i} is {stored}, expected {PayloadJson(i, options)}.");
+            }
+        }
+
+        var count = Scalar(connection, $"SELECT COUNT(*) FROM {Prefix}jobs WHERE state = 'pending';");
+        if (count != depth)
+        {
+            throw new InvalidOperationException($"Built {count} pending jobs, expected {depth}.");
+        }
+
+        Console.WriteLine($"// built {depth:N0} pending jobs in {watch.Elapsed.TotalSeconds:F1} s ({new FileInfo(path).Length / (1024 * 1024):N0} MiB)");
+        return path;
+    }
+
+    /// <summary>Opens the queue over an existing file (its migrations find the schema current) and initializes it.</summary>
+    public static SqliteJobQueue OpenQueue(string path)
+    {
+        var queue = new SqliteJobQueue(QueueOptions(path));
+        queue.InitializeAsync().GetAwaiter().GetResult();
         return queue;
     }
 
     /// <summary>
-    /// Opens a plain connection over a new file with the queue's own schema (its migration script, so the table and
-    /// every index are the same) and the same PRAGMAs the queue's writer uses: WAL, synchronous=NORMAL.
+    /// Opens a plain connection with the same PRAGMAs the queue's writer uses (WAL, synchronous=NORMAL); over a new
+    /// file it first creates the queue's own schema (its migration script, so the table and every index are the same).
     /// </summary>
     public static SqliteConnection OpenRawConnection(string path)
     {
@@ -65,6 +149,11 @@ internal static class BenchmarkData
         Execute(connection, "PRAGMA synchronous = NORMAL;");
         Execute(connection, "PRAGMA foreign_keys = ON;");
         Execute(connection, "PRAGMA journal_size_limit = 67108864;");
+        if (Scalar(connection, $"SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = '{Prefix}jobs';") > 0)
+        {
+            return connection;
+        }
+
         using (var tx = connection.BeginTransaction())
         {
             using var ddl = connection.CreateCommand();
@@ -104,25 +193,6 @@ internal static class BenchmarkData
         p["@run_at"].Value = now;
         p["@now"].Value = now;
         return (long)insert.ExecuteScalar()!;
-    }
-
-    /// <summary>Fills a raw table with the same <see cref="QueueDepth"/> jobs, in transactions of <see cref="FillBatch"/>.</summary>
-    public static void FillRaw(SqliteConnection connection, SqliteCommand insert, SqliteQueueOptions options)
-    {
-        for (var start = 0; start < QueueDepth; start += FillBatch)
-        {
-            using var tx = connection.BeginTransaction();
-            insert.Transaction = tx;
-            var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-            for (var i = start; i < start + FillBatch; i++)
-            {
-                RawInsert(insert, PayloadJson(i, options), i % PriorityClasses, now);
-            }
-
-            tx.Commit();
-        }
-
-        insert.Transaction = null;
     }
 
     public static void Execute(SqliteConnection connection, string sql, SqliteTransaction? tx = null)

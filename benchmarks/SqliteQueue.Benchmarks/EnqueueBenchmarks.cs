@@ -7,7 +7,8 @@ namespace SqliteQueue.Benchmarks;
 /// <summary>
 /// Adding jobs to a file-backed queue that already holds 100,000 pending jobs, through the client and, as the
 /// baselines, through the same INSERT statement prepared once on a plain Microsoft.Data.Sqlite connection over a
-/// table with the same schema and indexes (the queue's own migration script), with the same PRAGMAs.
+/// table with the same schema and indexes (the queue's own migration script), with the same PRAGMAs. Both start from
+/// identical files built by <see cref="BenchmarkData.CreatePendingFile"/>.
 /// </summary>
 /// <remarks>
 /// Jobs are never removed, so the table grows during the run by however many operations the benchmark runs
@@ -34,20 +35,18 @@ public class EnqueueBenchmarks
     [GlobalSetup(Targets = [nameof(EnqueueAsync), nameof(EnqueueJsonAsync), nameof(EnqueueManyAsync)])]
     public void SetupQueue()
     {
-        _path = BenchmarkData.NewDatabasePath();
-        _queue = BenchmarkData.OpenFilledQueueAsync(_path).GetAwaiter().GetResult();
+        _path = BenchmarkData.CreatePendingFile(BenchmarkData.QueueDepth);
+        _queue = BenchmarkData.OpenQueue(_path);
         SetupPayloads(_queue.Store.Options);
     }
 
     [GlobalSetup(Targets = [nameof(RawInsert), nameof(RawInsertMany)])]
     public void SetupRaw()
     {
-        _path = BenchmarkData.NewDatabasePath();
+        _path = BenchmarkData.CreatePendingFile(BenchmarkData.QueueDepth);
         _raw = BenchmarkData.OpenRawConnection(_path);
         _rawInsert = BenchmarkData.PrepareRawInsert(_raw);
-        var options = new SqliteQueueOptions();
-        BenchmarkData.FillRaw(_raw, _rawInsert, options);
-        SetupPayloads(options);
+        SetupPayloads(new SqliteQueueOptions());
     }
 
     /// <summary>One row, one transaction: BEGIN IMMEDIATE, the prepared INSERT ... RETURNING id, COMMIT.</summary>

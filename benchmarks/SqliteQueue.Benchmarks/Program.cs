@@ -18,14 +18,32 @@ switch (args)
         return await PeerBenchmark.DrainOnlyAsync(rest);
 }
 
-// A short job keeps a full run under ten minutes on two cores. A job named on the command line (for example
-// `--job Dry` in CI) is used instead of it: BenchmarkDotNet would otherwise take the config's job as the base job
+// `--depths 1000[,100000...]` limits the claim benchmarks' queue depths (the same as SQLITEQUEUE_BENCH_DEPTHS); it is
+// read here and not passed on to BenchmarkDotNet.
+var depthsAt = Array.FindIndex(args, a => a == "--depths");
+if (depthsAt >= 0)
+{
+    if (depthsAt + 1 >= args.Length)
+    {
+        await Console.Error.WriteLineAsync("--depths needs a comma-separated list of queue depths, for example --depths 1000");
+        return 2;
+    }
+
+    Environment.SetEnvironmentVariable(SqliteQueue.Benchmarks.BenchmarkData.DepthsVariable, args[depthsAt + 1]);
+    args = [.. args[..depthsAt], .. args[(depthsAt + 2)..]];
+}
+
+// A short job keeps a full run near 15 minutes on two cores (most of it starting processes and building the
+// 1,000,000-job files). Three launches per benchmark: on this kind of machine the figures differ more between two
+// processes than between two iterations of one, so each result pools three processes. A job named on the command
+// line (for example `--job Dry` in CI) is used instead of it: BenchmarkDotNet would otherwise take the config's job as the base job
 // and ignore the command line's.
 var jobNamed = args.Any(a => a is "--job" or "-j" || a.StartsWith("--job=", StringComparison.Ordinal));
 var config = DefaultConfig.Instance.AddColumn(StatisticColumn.P50, StatisticColumn.P95);
 if (!jobNamed)
 {
     config = config.AddJob(Job.Default
+        .WithLaunchCount(3)
         .WithWarmupCount(3)
         .WithIterationCount(10)
         .WithIterationTime(Perfolizer.Horology.TimeInterval.FromMilliseconds(250))
@@ -33,5 +51,14 @@ if (!jobNamed)
         .AsDefault());
 }
 
-BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, config);
-return 0;
+// A benchmark that threw (its row shows NA) or a validation error makes the exit code 1, so a smoke run can tell.
+var summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, config).ToArray();
+var failed = summaries.Where(s => s.HasCriticalValidationErrors).Select(s => s.Title)
+    .Concat(summaries.SelectMany(s => s.Reports).Where(r => !r.Success).Select(r => r.BenchmarkCase.DisplayInfo))
+    .ToArray();
+foreach (var name in failed)
+{
+    await Console.Error.WriteLineAsync($"benchmark failed: {name}");
+}
+
+return failed.Length == 0 ? 0 : 1;
