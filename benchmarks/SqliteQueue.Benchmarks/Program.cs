@@ -33,7 +33,7 @@ if (depthsAt >= 0)
     args = [.. args[..depthsAt], .. args[(depthsAt + 2)..]];
 }
 
-// A short job keeps a full run near 15 minutes on two cores (most of it starting processes and building the
+// A short job keeps a full run near 10 minutes on two cores (most of it starting processes and building the
 // 1,000,000-job files). Three launches per benchmark: on this kind of machine the figures differ more between two
 // processes than between two iterations of one, so each result pools three processes. A job named on the command
 // line (for example `--job Dry` in CI) is used instead of it: BenchmarkDotNet would otherwise take the config's job as the base job
