@@ -101,13 +101,20 @@ internal sealed class QueueClient(JobStore store) : IQueueClient
 
         return store.ReadAsync(query, static (s, c, q) =>
         {
-            var sql = q.State is null ? s.Sql[JobSql.ListJobs] : s.Sql[JobSql.ListJobsInState];
+            var sql = s.Sql[q.State switch
+            {
+                null => JobSql.ListJobs,
+                JobState.Pending => JobSql.ListPendingJobs,
+                JobState.Running => JobSql.ListRunningJobs,
+                JobState.Completed => JobSql.ListCompletedJobs,
+                JobState.Dead => JobSql.ListDeadJobs,
+                _ => JobSql.ListCancelledJobs,
+            }];
             var parameters = new
             {
                 after_id = q.AfterId,
                 queue = q.Queue,
                 type = q.Type,
-                state = q.State is { } st ? States.ToText(st) : null,
                 limit = q.Limit,
             };
             var jobs = c.Query<JobRow>(new CommandDefinition(sql, parameters)).Select(r => r.ToJobInfo()).ToList();

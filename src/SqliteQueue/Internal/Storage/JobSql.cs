@@ -255,14 +255,17 @@ internal static class JobSql
         LIMIT @limit;
         """;
 
-    public const string ListJobsInState = """
+    // One statement per state: a partial index is only usable when the state is written into the statement. Pending
+    // and running jobs are read through their own indexes and sorted (a backlog, not the whole history); completed
+    // ones are found by walking ids, since most rows are completed.
+    public const string ListPendingJobs = """
         SELECT id AS Id, queue AS Queue, type AS Type, payload AS Payload, priority AS Priority, state AS State,
                run_at AS RunAt, attempt AS Attempt, max_attempts AS MaxAttempts, timeout_ms AS TimeoutMs,
                dedup_key AS DedupKey, lease_owner AS LeaseOwner, lease_expires_at AS LeaseExpiresAt,
                cancel_requested AS CancelRequested, last_error AS LastError, created_at AS CreatedAt,
                started_at AS StartedAt, finished_at AS FinishedAt
-        FROM {prefix}jobs
-        WHERE state = @state
+        FROM {prefix}jobs INDEXED BY {prefix}jobs_pending_fifo
+        WHERE state = 'pending'
           AND id > @after_id
           AND (@queue IS NULL OR queue = @queue)
           AND (@type IS NULL OR type = @type)
@@ -270,10 +273,77 @@ internal static class JobSql
         LIMIT @limit;
         """;
 
+    public const string ListRunningJobs = """
+        SELECT id AS Id, queue AS Queue, type AS Type, payload AS Payload, priority AS Priority, state AS State,
+               run_at AS RunAt, attempt AS Attempt, max_attempts AS MaxAttempts, timeout_ms AS TimeoutMs,
+               dedup_key AS DedupKey, lease_owner AS LeaseOwner, lease_expires_at AS LeaseExpiresAt,
+               cancel_requested AS CancelRequested, last_error AS LastError, created_at AS CreatedAt,
+               started_at AS StartedAt, finished_at AS FinishedAt
+        FROM {prefix}jobs INDEXED BY {prefix}jobs_running_lease
+        WHERE state = 'running'
+          AND id > @after_id
+          AND (@queue IS NULL OR queue = @queue)
+          AND (@type IS NULL OR type = @type)
+        ORDER BY id
+        LIMIT @limit;
+        """;
+
+    public const string ListCompletedJobs = """
+        SELECT id AS Id, queue AS Queue, type AS Type, payload AS Payload, priority AS Priority, state AS State,
+               run_at AS RunAt, attempt AS Attempt, max_attempts AS MaxAttempts, timeout_ms AS TimeoutMs,
+               dedup_key AS DedupKey, lease_owner AS LeaseOwner, lease_expires_at AS LeaseExpiresAt,
+               cancel_requested AS CancelRequested, last_error AS LastError, created_at AS CreatedAt,
+               started_at AS StartedAt, finished_at AS FinishedAt
+        FROM {prefix}jobs
+        WHERE state = 'completed'
+          AND id > @after_id
+          AND (@queue IS NULL OR queue = @queue)
+          AND (@type IS NULL OR type = @type)
+        ORDER BY id
+        LIMIT @limit;
+        """;
+
+    public const string ListDeadJobs = """
+        SELECT id AS Id, queue AS Queue, type AS Type, payload AS Payload, priority AS Priority, state AS State,
+               run_at AS RunAt, attempt AS Attempt, max_attempts AS MaxAttempts, timeout_ms AS TimeoutMs,
+               dedup_key AS DedupKey, lease_owner AS LeaseOwner, lease_expires_at AS LeaseExpiresAt,
+               cancel_requested AS CancelRequested, last_error AS LastError, created_at AS CreatedAt,
+               started_at AS StartedAt, finished_at AS FinishedAt
+        FROM {prefix}jobs
+        WHERE state = 'dead'
+          AND id > @after_id
+          AND (@queue IS NULL OR queue = @queue)
+          AND (@type IS NULL OR type = @type)
+        ORDER BY id
+        LIMIT @limit;
+        """;
+
+    public const string ListCancelledJobs = """
+        SELECT id AS Id, queue AS Queue, type AS Type, payload AS Payload, priority AS Priority, state AS State,
+               run_at AS RunAt, attempt AS Attempt, max_attempts AS MaxAttempts, timeout_ms AS TimeoutMs,
+               dedup_key AS DedupKey, lease_owner AS LeaseOwner, lease_expires_at AS LeaseExpiresAt,
+               cancel_requested AS CancelRequested, last_error AS LastError, created_at AS CreatedAt,
+               started_at AS StartedAt, finished_at AS FinishedAt
+        FROM {prefix}jobs
+        WHERE state = 'cancelled'
+          AND id > @after_id
+          AND (@queue IS NULL OR queue = @queue)
+          AND (@type IS NULL OR type = @type)
+        ORDER BY id
+        LIMIT @limit;
+        """;
+
+    // Each state counted through its own partial index where it has one; completed jobs by a scan of the table.
     public const string CountByQueueAndState = """
-        SELECT queue AS Queue, state AS State, COUNT(*) AS Count
-        FROM {prefix}jobs INDEXED BY {prefix}jobs_state
-        GROUP BY state, queue;
+        SELECT queue AS Queue, 'pending' AS State, COUNT(*) AS Count FROM {prefix}jobs WHERE state = 'pending' GROUP BY queue
+        UNION ALL
+        SELECT queue, 'running', COUNT(*) FROM {prefix}jobs WHERE state = 'running' GROUP BY queue
+        UNION ALL
+        SELECT queue, 'dead', COUNT(*) FROM {prefix}jobs WHERE state = 'dead' GROUP BY queue
+        UNION ALL
+        SELECT queue, 'cancelled', COUNT(*) FROM {prefix}jobs WHERE state = 'cancelled' GROUP BY queue
+        UNION ALL
+        SELECT queue, 'completed', COUNT(*) FROM {prefix}jobs WHERE state = 'completed' GROUP BY queue;
         """;
 
     public const string RunnableByQueue = """
@@ -284,7 +354,8 @@ internal static class JobSql
         """;
 
     public const string QueueHasLiveJobs = """
-        SELECT EXISTS (SELECT 1 FROM {prefix}jobs WHERE state IN ('pending', 'running') AND queue = @queue);
+        SELECT EXISTS (SELECT 1 FROM {prefix}jobs WHERE state = 'pending' AND queue = @queue)
+            OR EXISTS (SELECT 1 FROM {prefix}jobs WHERE state = 'running' AND queue = @queue);
         """;
 
     // When an idle worker must look again even if nothing is written: a delayed job comes due or a lease runs out.
@@ -301,18 +372,22 @@ internal static class JobSql
         """;
 
     public const string CountActive = """
-        SELECT COUNT(*) FROM {prefix}jobs WHERE state IN ('pending', 'running') AND (@queue IS NULL OR queue = @queue);
+        SELECT (SELECT COUNT(*) FROM {prefix}jobs WHERE state = 'pending' AND (@queue IS NULL OR queue = @queue))
+             + (SELECT COUNT(*) FROM {prefix}jobs WHERE state = 'running' AND (@queue IS NULL OR queue = @queue));
         """;
 
     public const string ListActiveIds = """
-        SELECT id FROM {prefix}jobs
-        WHERE state IN ('pending', 'running') AND (@queue IS NULL OR queue = @queue)
+        SELECT id FROM (
+            SELECT id FROM {prefix}jobs INDEXED BY {prefix}jobs_pending_fifo WHERE state = 'pending' AND (@queue IS NULL OR queue = @queue)
+            UNION ALL
+            SELECT id FROM {prefix}jobs INDEXED BY {prefix}jobs_running_lease WHERE state = 'running' AND (@queue IS NULL OR queue = @queue))
         ORDER BY id
         LIMIT @limit;
         """;
 
     public const string AnyLiveJobs = """
-        SELECT EXISTS (SELECT 1 FROM {prefix}jobs WHERE state IN ('pending', 'running'));
+        SELECT EXISTS (SELECT 1 FROM {prefix}jobs WHERE state = 'pending')
+            OR EXISTS (SELECT 1 FROM {prefix}jobs WHERE state = 'running');
         """;
 
     public const string QueueTableExists = """

@@ -31,8 +31,12 @@ CREATE INDEX {prefix}jobs_pending_priority ON {prefix}jobs (queue, priority, run
 -- Finding expired leases costs one seek whatever the queue depth.
 CREATE INDEX {prefix}jobs_running_lease ON {prefix}jobs (lease_expires_at) WHERE state = 'running';
 
--- Listing and counting by state.
-CREATE INDEX {prefix}jobs_state ON {prefix}jobs (state, queue, id);
+-- Dead and cancelled jobs are few and rarely change: listing them by id is served by these. There is
+-- deliberately no index over every state: completions would move an entry in it for every job, and it made
+-- claims, completions and batch enqueues measurably two to three times slower. Completed jobs are listed and
+-- counted by scanning the table.
+CREATE INDEX {prefix}jobs_dead ON {prefix}jobs (id) WHERE state = 'dead';
+CREATE INDEX {prefix}jobs_cancelled ON {prefix}jobs (id) WHERE state = 'cancelled';
 
 -- Deduplication: at most one live job per (queue, key).
 CREATE UNIQUE INDEX {prefix}jobs_dedup ON {prefix}jobs (queue, dedup_key)
