@@ -14,6 +14,8 @@ switch (args)
         return await PeerBenchmark.EnqueueHelperAsync(rest);
     case ["peer-diag", .. var rest]:
         return await PeerDiagnostics.DrainCountersAsync(rest);
+    case ["peer-latency", .. var rest]:
+        return await PeerBenchmark.LatencyOnlyAsync(rest);
     case ["peer-drain", .. var rest]:
         return await PeerBenchmark.DrainOnlyAsync(rest);
 }

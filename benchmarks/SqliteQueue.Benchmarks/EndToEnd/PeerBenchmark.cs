@@ -43,6 +43,16 @@ internal static class PeerBenchmark
         return 0;
     }
 
+    /// <summary><c>peer-latency [samples]</c>: only the in-process pickup latency (W3), for tuning.</summary>
+    public static async Task<int> LatencyOnlyAsync(IReadOnlyList<string> args)
+    {
+        var samples = args.Count > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 200;
+        await InProcessLatencyAsync(20);
+        var figure = await InProcessLatencyAsync(samples);
+        Print($"W3 in-process enqueue -> handler start: p50 {figure.P50Ms:F3} ms, p99 {figure.P99Ms:F3} ms ({figure.Samples} samples)");
+        return 0;
+    }
+
     public static async Task<int> RunAsync(IReadOnlyList<string> args)
     {
         var options = PeerOptions.Parse(args);
