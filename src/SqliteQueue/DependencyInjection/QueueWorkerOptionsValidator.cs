@@ -19,7 +19,7 @@ internal static class QueueWorkerOptionsValidator
     public static List<string> Validate(QueueWorkerOptions options)
     {
         var failures = new List<string>();
-        if (options.WorkerId is not null && !IsValidName(options.WorkerId))
+        if (options.WorkerId is not null && !Guard.IsValidName(options.WorkerId))
         {
             failures.Add($"QueueWorkerOptions.WorkerId must be 1 to {Guard.MaxNameLength} characters without control characters; got {Errors.Show(options.WorkerId)}.");
         }
@@ -32,7 +32,7 @@ internal static class QueueWorkerOptionsValidator
         {
             foreach (var queue in options.Queues)
             {
-                if (queue is null || !IsValidName(queue))
+                if (queue is null || !Guard.IsValidName(queue))
                 {
                     failures.Add($"QueueWorkerOptions.Queues holds an invalid queue name {Errors.Show(queue)}.");
                 }
@@ -58,15 +58,6 @@ internal static class QueueWorkerOptionsValidator
         return failures;
     }
 
-    private static bool IsValidName(string value) =>
-        value.Length is > 0 and <= Guard.MaxNameLength && !value.Any(char.IsControl) && Guard.IsWellFormed(value);
-
     private static void Range<T>(List<string> failures, string option, T value, T min, T max)
-        where T : IComparable<T>
-    {
-        if (value.CompareTo(min) < 0 || value.CompareTo(max) > 0)
-        {
-            failures.Add($"QueueWorkerOptions.{option} must be from {min} to {max}; got {value}.");
-        }
-    }
+        where T : IComparable<T> => Guard.OptionInRange(failures, nameof(QueueWorkerOptions), option, value, min, max);
 }

@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
+using SqliteQueue.Internal;
 
 namespace SqliteQueue.DependencyInjection;
 
@@ -64,13 +65,7 @@ internal sealed partial class SqliteQueueOptionsValidator : IValidateOptions<Sql
     }
 
     private static void Range<T>(List<string> failures, string option, T value, T min, T max)
-        where T : IComparable<T>
-    {
-        if (value.CompareTo(min) < 0 || value.CompareTo(max) > 0)
-        {
-            failures.Add($"SqliteQueueOptions.{option} must be from {min} to {max}; got {value}.");
-        }
-    }
+        where T : IComparable<T> => Guard.OptionInRange(failures, nameof(SqliteQueueOptions), option, value, min, max);
 
     [GeneratedRegex(@"^[A-Za-z][A-Za-z0-9_]{0,30}\z")]
     private static partial Regex PrefixPattern();

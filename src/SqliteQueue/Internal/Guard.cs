@@ -15,7 +15,7 @@ internal static class Guard
 
     public static string Name(string? value, string what, string paramName)
     {
-        if (value is null || value.Length == 0 || value.Length > MaxNameLength || HasControlOrBadSurrogate(value))
+        if (value is null || !IsValidName(value))
         {
             throw value is null
                 ? new ArgumentNullException(paramName, Errors.InvalidName(what, value, MaxNameLength))
@@ -120,16 +120,17 @@ internal static class Guard
         return true;
     }
 
-    private static bool HasControlOrBadSurrogate(string value)
-    {
-        foreach (var c in value)
-        {
-            if (char.IsControl(c))
-            {
-                return true;
-            }
-        }
+    /// <summary>The rule for queue names, job types and worker ids: 1 to 200 characters, no control characters, well-formed UTF-16.</summary>
+    public static bool IsValidName(string value) =>
+        value.Length is > 0 and <= MaxNameLength && !value.Any(char.IsControl) && IsWellFormed(value);
 
-        return !IsWellFormed(value);
+    /// <summary>Adds a failure naming <c>{owner}.{option}</c> when the value is outside [min, max]; shared by the options validators.</summary>
+    public static void OptionInRange<T>(List<string> failures, string owner, string option, T value, T min, T max)
+        where T : IComparable<T>
+    {
+        if (value.CompareTo(min) < 0 || value.CompareTo(max) > 0)
+        {
+            failures.Add($"{owner}.{option} must be from {min} to {max}; got {value}.");
+        }
     }
 }
