@@ -86,13 +86,13 @@ public class ClaimBenchmarks
         var template = (Strategy, Batch) switch
         {
             ("Fifo", 1) => JobSql.ClaimOneFifo,
-            ("Fifo", _) => JobSql.ClaimManyFifo,
+            ("Fifo", _) => RawSql.ClaimManyFifo,
             ("Lifo", 1) => JobSql.ClaimOneLifo,
-            ("Lifo", _) => JobSql.ClaimManyLifo,
+            ("Lifo", _) => RawSql.ClaimManyLifo,
             ("Priority", 1) => JobSql.ClaimOnePriority,
-            ("Priority", _) => JobSql.ClaimManyPriority,
+            ("Priority", _) => RawSql.ClaimManyPriority,
             ("WeightedRandom", 1) => JobSql.ClaimOneInClass,
-            ("WeightedRandom", _) => JobSql.ClaimManyInClass,
+            ("WeightedRandom", _) => RawSql.ClaimManyInClass,
             _ => throw new ArgumentOutOfRangeException(nameof(Strategy), Strategy, "Unknown strategy."),
         };
         _rawClaim = _raw.CreateCommand();

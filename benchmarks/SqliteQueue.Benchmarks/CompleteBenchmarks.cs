@@ -65,7 +65,7 @@ public class CompleteBenchmarks
         _raw = BenchmarkData.OpenRawConnection(_path);
 
         _rawClaim = _raw.CreateCommand();
-        _rawClaim.CommandText = SqlText.Render(JobSql.ClaimManyFifo, BenchmarkData.Prefix);
+        _rawClaim.CommandText = SqlText.Render(RawSql.ClaimManyFifo, BenchmarkData.Prefix);
         foreach (var name in new[] { "@queue", "@now", "@owner", "@token", "@until", "@limit" })
         {
             _rawClaim.Parameters.Add(new SqliteParameter(name, null));

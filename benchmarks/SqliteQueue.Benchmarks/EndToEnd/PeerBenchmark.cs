@@ -291,7 +291,7 @@ internal static class PeerBenchmark
             }
 
             using var claim = connection.CreateCommand();
-            claim.CommandText = SqlText.Render(JobSql.ClaimManyFifo, BenchmarkData.Prefix);
+            claim.CommandText = SqlText.Render(RawSql.ClaimManyFifo, BenchmarkData.Prefix);
             foreach (var name in new[] { "@queue", "@now", "@owner", "@token", "@until", "@limit" })
             {
                 claim.Parameters.Add(new SqliteParameter(name, null));

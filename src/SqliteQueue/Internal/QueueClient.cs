@@ -269,7 +269,8 @@ internal sealed class QueueClient(JobStore store) : IQueueClient
     private async Task<long> InsertOneAsync(string type, string json, EnqueueOptions? options, CancellationToken cancellationToken)
     {
         var job = Validate(type, json, options, store.NowMs);
-        var id = await store.WriteAsync(job, static (s, tx, j) => s.Insert(tx, j, s.NowMs), cancellationToken).ConfigureAwait(false);
+        var wakes = job.RunAtMs <= store.NowMs ? job.Queue : null;
+        var id = await store.WriteAsync(job, static (s, tx, j) => s.Insert(tx, j, s.NowMs), wakes, cancellationToken).ConfigureAwait(false);
         store.Changes.Notify();
         store.Available.Notify();
         return id;
@@ -282,10 +283,34 @@ internal sealed class QueueClient(JobStore store) : IQueueClient
             return [];
         }
 
-        var ids = await store.WriteAsync(jobs, static (s, tx, list) => s.InsertMany(tx, list, s.NowMs), cancellationToken).ConfigureAwait(false);
+        var ids = await store.WriteAsync(jobs, static (s, tx, list) => s.InsertMany(tx, list, s.NowMs), Wakes(jobs, store.NowMs), cancellationToken).ConfigureAwait(false);
         store.Changes.Notify();
         store.Available.Notify();
         return ids;
+    }
+
+    /// <summary>The queue a batch makes jobs due on now: one name, <see cref="JobStore.AnyQueue"/> for several, or null.</summary>
+    private static string? Wakes(List<JobInsert> jobs, long now)
+    {
+        string? wakes = null;
+        foreach (var job in jobs)
+        {
+            if (job.RunAtMs > now)
+            {
+                continue;
+            }
+
+            if (wakes is null)
+            {
+                wakes = job.Queue;
+            }
+            else if (!string.Equals(wakes, job.Queue, StringComparison.Ordinal))
+            {
+                return JobStore.AnyQueue;
+            }
+        }
+
+        return wakes;
     }
 
     private string Serialize<TPayload>(TPayload payload, string paramName, int? index)

@@ -63,6 +63,9 @@ internal sealed class Worker : IWorker
         return await _store.WriteAsync(args, static (s, tx, a) => s.Claim(tx, a), cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>Parks a claim of up to <paramref name="maxJobs"/> in the store; see <see cref="JobStore.ParkClaim"/>.</summary>
+    public ParkedClaim ParkClaim(int maxJobs) => _store.ParkClaim(_claim with { MaxJobs = maxJobs });
+
     public async Task<bool> CompleteAsync(ClaimedJob job, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(job);

@@ -9,10 +9,10 @@ public sealed class QueryPlanTests
 {
     public static TheoryData<string> ClaimStatements => new()
     {
-        nameof(JobSql.ClaimOneFifo), nameof(JobSql.ClaimManyFifo),
-        nameof(JobSql.ClaimOneLifo), nameof(JobSql.ClaimManyLifo),
-        nameof(JobSql.ClaimOnePriority), nameof(JobSql.ClaimManyPriority),
-        nameof(JobSql.ClaimOneInClass), nameof(JobSql.ClaimManyInClass),
+        nameof(JobSql.ClaimOneFifo), nameof(JobSql.PendingFifo),
+        nameof(JobSql.ClaimOneLifo), nameof(JobSql.PendingLifo),
+        nameof(JobSql.ClaimOnePriority), nameof(JobSql.PendingPriority),
+        nameof(JobSql.ClaimOneInClass), nameof(JobSql.PendingInClass), nameof(JobSql.ClaimById),
         nameof(JobSql.RunnablePriorities), nameof(JobSql.AnyLeaseExpired), nameof(JobSql.RescueExpiredLeases),
         nameof(JobSql.Enqueue), nameof(JobSql.EnqueueSixteen), nameof(JobSql.FindLiveDuplicate),
         nameof(JobSql.CompleteJob), nameof(JobSql.FailJob), nameof(JobSql.ReleaseJob), nameof(JobSql.RenewLease),
@@ -39,9 +39,11 @@ public sealed class QueryPlanTests
 
     [Theory]
     [InlineData(nameof(JobSql.ClaimOneFifo), "queue_jobs_pending_fifo")]
-    [InlineData(nameof(JobSql.ClaimManyLifo), "queue_jobs_pending_fifo")]
+    [InlineData(nameof(JobSql.PendingLifo), "queue_jobs_pending_fifo")]
+    [InlineData(nameof(JobSql.PendingFifo), "queue_jobs_pending_fifo")]
     [InlineData(nameof(JobSql.ClaimOnePriority), "queue_jobs_pending_priority")]
-    [InlineData(nameof(JobSql.ClaimManyInClass), "queue_jobs_pending_priority")]
+    [InlineData(nameof(JobSql.PendingInClass), "queue_jobs_pending_priority")]
+    [InlineData(nameof(JobSql.PendingPriority), "queue_jobs_pending_priority")]
     [InlineData(nameof(JobSql.AnyLeaseExpired), "queue_jobs_running_lease")]
     public async Task Claim_statement_uses_its_own_index(string name, string index)
     {

@@ -40,7 +40,8 @@ internal sealed class JobProcessor
     private readonly SemaphoreSlim _slots;
     private readonly ConcurrentDictionary<long, RunningJob> _running = new();
     private readonly TaskCompletionSource _cutShort = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly Channel<RunningJob> _ready = Channel.CreateUnbounded<RunningJob>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+    // Not SingleReader, though the dispatcher is the only reader: only the general channel can count its items.
+    private readonly Channel<RunningJob> _ready = Channel.CreateUnbounded<RunningJob>(new UnboundedChannelOptions { SingleWriter = true });
     private readonly ChangeNotifier _finished = new();
     private readonly ConcurrentQueue<RunningJob> _completions = new();
     private int _completing;
@@ -141,6 +142,10 @@ internal sealed class JobProcessor
     private async Task<int> ClaimLoopAsync(bool untilEmpty, CancellationToken stoppingToken)
     {
         var claimed = 0;
+
+        // Set by a short claim: nothing more was due, so the next step is to wait, not to pay for a claim that
+        // finds nothing. The wait's due-time read still sees any job that came in since.
+        var drained = false;
         while (!stoppingToken.IsCancellationRequested)
         {
             try
@@ -156,16 +161,34 @@ internal sealed class JobProcessor
                     continue;
                 }
 
-                var count = await ClaimAsync(Math.Min(_options.BatchSize, room), stoppingToken).ConfigureAwait(false);
-                claimed += count;
-                if (count == 0)
+                var take = Math.Min(_options.BatchSize, room);
+                int count;
+                if (drained && !untilEmpty)
                 {
-                    if (untilEmpty)
+                    if (await WaitForWorkAsync(take, stoppingToken).ConfigureAwait(false) is not { } delivered)
                     {
-                        return claimed;
+                        drained = false;
+                        continue;
                     }
 
-                    await WaitForWorkAsync(stoppingToken).ConfigureAwait(false);
+                    count = delivered;
+                }
+                else
+                {
+                    count = await ClaimAsync(take, stoppingToken).ConfigureAwait(false);
+                    if (count == 0 && untilEmpty)
+                    {
+                        return claimed + count;
+                    }
+                }
+
+                claimed += count;
+                drained = count < take;
+                if (drained && count > 0)
+                {
+                    // The jobs just started queued their handlers on this thread: let it run them now, and do the
+                    // wait's reads on another one (a yield goes to the pool's global queue).
+                    await Task.Yield();
                 }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -176,6 +199,7 @@ internal sealed class JobProcessor
             {
                 // The loop never dies: a failed claim is logged and tried again after a pause.
                 _logger.ClaimFailed(ex, WorkerId);
+                drained = false;
                 try
                 {
                     await Task.Delay(_options.PollInterval, _store.Time, stoppingToken).ConfigureAwait(false);
@@ -230,14 +254,28 @@ internal sealed class JobProcessor
             Interlocked.Add(ref _held, jobs.Count - take);
         }
 
+        Accept(jobs, start: true);
+        return jobs.Count;
+    }
+
+    /// <summary>Takes claimed jobs on: each is started here if nothing waits ahead of it and a slot is free, else queued for the dispatcher.</summary>
+    private void Accept(IReadOnlyList<ClaimedJob> jobs, bool start)
+    {
         foreach (var job in jobs)
         {
             var run = new RunningJob(job);
             _running[job.Id] = run;
-            _ready.Writer.TryWrite(run);
-        }
 
-        return jobs.Count;
+            // Starting here rather than through the dispatcher saves a thread wake-up on every pickup by an idle worker.
+            if (start && _ready.Reader.Count == 0 && _slots.Wait(0, CancellationToken.None))
+            {
+                Start(run);
+            }
+            else
+            {
+                _ready.Writer.TryWrite(run);
+            }
+        }
     }
 
     /// <summary>Starts held jobs as concurrency slots free up, in the order they were claimed.</summary>
@@ -269,15 +307,57 @@ internal sealed class JobProcessor
     /// <summary>
     /// Sleeps until there may be work: an enqueue in this process, a change by another process (seen through
     /// <c>PRAGMA data_version</c> every poll interval), or the time the next delayed job or lease comes due.
+    /// Meanwhile a claim of up to <paramref name="take"/> jobs is parked in the store, so an enqueue in this process
+    /// claims its job for this worker in the enqueue's own commit.
     /// </summary>
-    private async Task WaitForWorkAsync(CancellationToken stoppingToken)
+    /// <returns>How many jobs the parked claim delivered, or null when it never ran and the caller should claim.</returns>
+    private async Task<int?> WaitForWorkAsync(int take, CancellationToken stoppingToken)
+    {
+        var parked = _worker.ParkClaim(take);
+        try
+        {
+            await WaitForSignalAsync(parked.Claimed, stoppingToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            // Unpark first: once no commit can take the claim, it either ran (and its jobs are this worker's) or never will.
+            if (!_store.TryUnpark(parked))
+            {
+                await CollectParkedAsync(parked, stoppingToken).ConfigureAwait(false);
+            }
+        }
+
+        return parked.Claimed.IsCompletedSuccessfully ? parked.Claimed.Result.Count : null;
+    }
+
+    private async Task CollectParkedAsync(ParkedClaim parked, CancellationToken stoppingToken)
+    {
+        List<ClaimedJob> jobs;
+        try
+        {
+            jobs = await parked.Claimed.ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            // The claim was undone with the commit it rode in: nothing is held.
+            _logger.ClaimFailed(ex, WorkerId);
+            return;
+        }
+
+        Interlocked.Add(ref _held, jobs.Count);
+
+        // When stopping, the jobs stay unstarted: shutdown releases them without spending an attempt.
+        Accept(jobs, start: !stoppingToken.IsCancellationRequested);
+    }
+
+    private async Task WaitForSignalAsync(Task parked, CancellationToken stoppingToken)
     {
         var available = _store.Available.NextChange;
 
         // Read the version before the due time, so a commit between the two is either in the due time or changes the version.
         var version = _store.ReadDataVersion();
         var due = await _store.NextDueAsync(_options.Queues, stoppingToken).ConfigureAwait(false);
-        while (true)
+        while (!parked.IsCompleted)
         {
             var now = _store.NowMs;
             if (due is { } d && d <= now)
@@ -294,10 +374,12 @@ internal sealed class JobProcessor
             using (var poll = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken))
             {
                 var delay = Task.Delay(wait, _store.Time, poll.Token);
-                var first = await Task.WhenAny(available, delay).ConfigureAwait(false);
-                await poll.CancelAsync().ConfigureAwait(false);
+                var first = await Task.WhenAny(parked, available, delay).ConfigureAwait(false);
+
+                // Synchronously: the only callback is the delay's own, and CancelAsync would cost a thread hop on the pickup path.
+                poll.Cancel();
                 stoppingToken.ThrowIfCancellationRequested();
-                if (first == available)
+                if (first != delay)
                 {
                     return;
                 }

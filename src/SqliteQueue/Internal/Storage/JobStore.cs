@@ -31,6 +31,7 @@ internal sealed class JobStore : IDisposable, IAsyncDisposable
 
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly List<WriteItem> _pending = [];
+    private readonly List<ParkedClaim> _parked = []; // guarded by _pending's lock, as is everything the leader hands over
     private bool _leaderActive;
     private SqliteCommand? _savepoint;
     private SqliteCommand? _release;
@@ -88,14 +89,22 @@ internal sealed class JobStore : IDisposable, IAsyncDisposable
     /// all of them in one transaction, each under its own savepoint, so one item's failure undoes only that
     /// item. A write that finds the file locked by another process past <c>busy_timeout</c> is retried whole.
     /// </summary>
-    public Task<T> WriteAsync<TState, T>(TState state, Func<JobStore, SqliteTransaction, TState, T> work, CancellationToken cancellationToken)
+    public Task<T> WriteAsync<TState, T>(TState state, Func<JobStore, SqliteTransaction, TState, T> work, CancellationToken cancellationToken) =>
+        WriteAsync(state, work, wakes: null, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="WriteAsync{TState, T}(TState, Func{JobStore, SqliteTransaction, TState, T}, CancellationToken)"/>, for
+    /// a write that makes jobs due now on the queue <paramref name="wakes"/> (<see cref="AnyQueue"/> for several):
+    /// claims parked on that queue run in the same transaction, after it.
+    /// </summary>
+    public Task<T> WriteAsync<TState, T>(TState state, Func<JobStore, SqliteTransaction, TState, T> work, string? wakes, CancellationToken cancellationToken)
     {
         if (cancellationToken.IsCancellationRequested)
         {
             return Task.FromCanceled<T>(cancellationToken);
         }
 
-        var item = new WriteItem<TState, T>(state, work);
+        var item = new WriteItem<TState, T>(state, work) { Wakes = wakes };
         bool lead;
         lock (_pending)
         {
@@ -142,9 +151,60 @@ internal sealed class JobStore : IDisposable, IAsyncDisposable
                 var take = Options.GroupCommit ? Math.Min(_pending.Count, MaxGroup) : 1;
                 batch = _pending.GetRange(0, take);
                 _pending.RemoveRange(0, take);
+                if (_parked.Count > 0 && Options.GroupCommit)
+                {
+                    AttachParkedClaims(batch);
+                }
             }
 
             await RunBatchAsync(batch).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The queue name, for <see cref="WriteAsync{TState, T}(TState, Func{JobStore, SqliteTransaction, TState, T}, string?, CancellationToken)"/>, of a write that makes jobs due on several queues.</summary>
+    public const string AnyQueue = "*";
+
+    /// <summary>
+    /// Parks a claim for a worker of this process that found nothing to do. The next commit that makes a job due
+    /// on one of its queues runs the claim too, after its own writes: the job is claimed in the commit that
+    /// enqueued it, and its worker is woken with it, with no second transaction between enqueue and handler.
+    /// </summary>
+    public ParkedClaim ParkClaim(ClaimArgs args)
+    {
+        var claim = new ParkedClaim(args);
+        lock (_pending)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            _parked.Add(claim);
+        }
+
+        return claim;
+    }
+
+    /// <summary>Takes a parked claim back. False when a commit has already taken it: its result is then on its way.</summary>
+    public bool TryUnpark(ParkedClaim claim)
+    {
+        lock (_pending)
+        {
+            return _parked.Remove(claim);
+        }
+    }
+
+    private void AttachParkedClaims(List<WriteItem> batch)
+    {
+        var count = batch.Count;
+        for (var p = _parked.Count - 1; p >= 0; p--)
+        {
+            var claim = _parked[p];
+            for (var i = 0; i < count; i++)
+            {
+                if (batch[i].Wakes is { } queue && (queue == AnyQueue || claim.Covers(queue)))
+                {
+                    batch.Add(claim.Item);
+                    _parked.RemoveAt(p);
+                    break;
+                }
+            }
         }
     }
 
@@ -400,7 +460,6 @@ internal sealed class JobStore : IDisposable, IAsyncDisposable
         var token = Random.Shared.NextInt64(1, long.MaxValue);
         var until = now + args.LeaseMs;
         var claimed = new List<ClaimedJob>(args.MaxJobs);
-        var stepJobs = new List<(long RunAt, ClaimedJob Job)>();
         foreach (var queue in args.Queues)
         {
             var remaining = args.MaxJobs - claimed.Count;
@@ -425,54 +484,13 @@ internal sealed class JobStore : IDisposable, IAsyncDisposable
                     break;
                 }
 
-                var command = Raw(ClaimTemplate(step, count), tx);
-                command.Set("@queue", queue);
-                command.Set("@now", now);
-                command.Set("@owner", args.WorkerId);
-                command.Set("@token", token);
-                command.Set("@until", until);
-                if (count > 1)
+                if (count == 1)
                 {
-                    command.Set("@limit", count);
+                    ClaimOne(tx, step, queue, now, token, until, args.WorkerId, claimed);
                 }
-
-                if (step.PriorityClass is { } priority)
+                else
                 {
-                    command.Set("@priority", priority);
-                }
-
-                stepJobs.Clear();
-                try
-                {
-                    command.Start();
-                    while (command.Read())
-                    {
-                        var job = new ClaimedJob(
-                            id: command.Int64(0),
-                            queue: command.Text(1),
-                            type: command.Text(2),
-                            payloadJson: command.Text(3),
-                            priority: command.Int32(4),
-                            attempt: command.Int32(5),
-                            maxAttempts: command.Int32(6),
-                            timeout: command.IsNull(7) ? null : TimeSpan.FromMilliseconds(command.Int64(7)),
-                            createdAt: Times.FromMs(command.Int64(8)),
-                            leaseToken: token,
-                            leaseExpiresAt: Times.FromMs(until),
-                            json: Options.JsonSerializerOptions);
-                        stepJobs.Add((command.Int64(9), job));
-                    }
-                }
-                finally
-                {
-                    command.Finish();
-                }
-
-                // RETURNING gives rows in no promised order; hand them out in the order the step claimed them.
-                stepJobs.Sort(StepComparer(step));
-                foreach (var (_, job) in stepJobs)
-                {
-                    claimed.Add(job);
+                    ClaimMany(tx, step, count, queue, now, token, until, args.WorkerId, claimed);
                 }
             }
         }
@@ -615,30 +633,101 @@ internal sealed class JobStore : IDisposable, IAsyncDisposable
         return classes;
     }
 
-    private static string ClaimTemplate(ClaimStep step, int count)
+    private void ClaimOne(SqliteTransaction tx, ClaimStep step, string queue, long now, long token, long until, string owner, List<ClaimedJob> claimed)
     {
-        var one = count == 1;
-        if (step.PriorityClass is not null)
+        var command = Raw(step.PriorityClass is not null ? JobSql.ClaimOneInClass : step.Order switch
         {
-            return one ? JobSql.ClaimOneInClass : JobSql.ClaimManyInClass;
+            ClaimOrder.Fifo => JobSql.ClaimOneFifo,
+            ClaimOrder.Lifo => JobSql.ClaimOneLifo,
+            ClaimOrder.Priority => JobSql.ClaimOnePriority,
+            _ => throw new ArgumentOutOfRangeException(nameof(step), step.Order, "Unknown claim order."),
+        }, tx);
+        command.Set("@queue", queue);
+        command.Set("@now", now);
+        command.Set("@owner", owner);
+        command.Set("@token", token);
+        command.Set("@until", until);
+        if (step.PriorityClass is { } priority)
+        {
+            command.Set("@priority", priority);
         }
 
-        return step.Order switch
+        try
         {
-            ClaimOrder.Fifo => one ? JobSql.ClaimOneFifo : JobSql.ClaimManyFifo,
-            ClaimOrder.Lifo => one ? JobSql.ClaimOneLifo : JobSql.ClaimManyLifo,
-            ClaimOrder.Priority => one ? JobSql.ClaimOnePriority : JobSql.ClaimManyPriority,
-            _ => throw new ArgumentOutOfRangeException(nameof(step), step.Order, "Unknown claim order."),
-        };
+            command.Start();
+            if (command.Read())
+            {
+                // RETURNING shows the row as updated: the attempt already counts this claim.
+                claimed.Add(ReadClaimed(command, attemptOffset: 0, token, until));
+            }
+        }
+        finally
+        {
+            command.Finish();
+        }
     }
 
-    private static Comparison<(long RunAt, ClaimedJob Job)> StepComparer(ClaimStep step) =>
-        step.PriorityClass is null && step.Order == ClaimOrder.Lifo
-            ? static (a, b) => b.RunAt != a.RunAt ? b.RunAt.CompareTo(a.RunAt) : b.Job.Id.CompareTo(a.Job.Id)
-            : step.PriorityClass is null && step.Order == ClaimOrder.Priority
-                ? static (a, b) => a.Job.Priority != b.Job.Priority ? a.Job.Priority.CompareTo(b.Job.Priority)
-                    : a.RunAt != b.RunAt ? a.RunAt.CompareTo(b.RunAt) : a.Job.Id.CompareTo(b.Job.Id)
-                : static (a, b) => a.RunAt != b.RunAt ? a.RunAt.CompareTo(b.RunAt) : a.Job.Id.CompareTo(b.Job.Id);
+    /// <summary>Reads the step's rows in claim order, then takes each by id (the transaction holds the write lock throughout).</summary>
+    private void ClaimMany(SqliteTransaction tx, ClaimStep step, int count, string queue, long now, long token, long until, string owner, List<ClaimedJob> claimed)
+    {
+        var select = Raw(step.PriorityClass is not null ? JobSql.PendingInClass : step.Order switch
+        {
+            ClaimOrder.Fifo => JobSql.PendingFifo,
+            ClaimOrder.Lifo => JobSql.PendingLifo,
+            ClaimOrder.Priority => JobSql.PendingPriority,
+            _ => throw new ArgumentOutOfRangeException(nameof(step), step.Order, "Unknown claim order."),
+        }, tx);
+        select.Set("@queue", queue);
+        select.Set("@now", now);
+        select.Set("@limit", count);
+        if (step.PriorityClass is { } priority)
+        {
+            select.Set("@priority", priority);
+        }
+
+        var first = claimed.Count;
+        try
+        {
+            select.Start();
+            while (select.Read())
+            {
+                claimed.Add(ReadClaimed(select, attemptOffset: 1, token, until));
+            }
+        }
+        finally
+        {
+            select.Finish();
+        }
+
+        var take = Raw(JobSql.ClaimById, tx);
+        take.Set("@owner", owner);
+        take.Set("@token", token);
+        take.Set("@until", until);
+        take.Set("@now", now);
+        var id = take.Slot("@id");
+        for (var i = first; i < claimed.Count; i++)
+        {
+            take.Set(id, claimed[i].Id);
+            if (take.ExecuteNonQuery() != 1)
+            {
+                throw new InvalidOperationException($"Job {claimed[i].Id} was read as pending but could not be claimed.");
+            }
+        }
+    }
+
+    private ClaimedJob ReadClaimed(RawCommand row, int attemptOffset, long token, long until) => new(
+        id: row.Int64(0),
+        queue: row.Text(1),
+        type: row.Text(2),
+        payloadJson: row.Text(3),
+        priority: row.Int32(4),
+        attempt: row.Int32(5) + attemptOffset,
+        maxAttempts: row.Int32(6),
+        timeout: row.IsNull(7) ? null : TimeSpan.FromMilliseconds(row.Int64(7)),
+        createdAt: Times.FromMs(row.Int64(8)),
+        leaseToken: token,
+        leaseExpiresAt: Times.FromMs(until),
+        json: Options.JsonSerializerOptions);
 
     // ---- reads ----
 
@@ -815,8 +904,9 @@ internal sealed class JobStore : IDisposable, IAsyncDisposable
         lock (_pending)
         {
             _disposed = true;
-            abandoned = [.. _pending];
+            abandoned = [.. _pending, .. _parked.Select(p => p.Item)];
             _pending.Clear();
+            _parked.Clear();
         }
 
         foreach (var item in abandoned)
@@ -876,6 +966,9 @@ internal sealed class JobStore : IDisposable, IAsyncDisposable
 /// <summary>One queued write: runs inside the leader's transaction, publishes its result after the commit.</summary>
 internal abstract class WriteItem
 {
+    /// <summary>The queue this write makes jobs due on, if any; see <see cref="JobStore.ParkClaim"/>.</summary>
+    public string? Wakes { get; init; }
+
     public abstract bool IsDone { get; }
 
     public abstract void Run(JobStore store, SqliteTransaction tx);
@@ -926,5 +1019,27 @@ internal sealed class WriteItem<TState, T>(TState state, Func<JobStore, SqliteTr
     {
         _failed = true;
         Completion.TrySetException(ex);
+    }
+}
+
+/// <summary>A claim waiting in the store for a commit that makes work due; see <see cref="JobStore.ParkClaim"/>.</summary>
+internal sealed class ParkedClaim(ClaimArgs args)
+{
+    public WriteItem<ClaimArgs, List<ClaimedJob>> Item { get; } = new(args, static (s, tx, a) => s.Claim(tx, a));
+
+    /// <summary>The jobs claimed, once a commit has run the claim (it fails if that commit failed: nothing is then held).</summary>
+    public Task<List<ClaimedJob>> Claimed => Item.Task;
+
+    public bool Covers(string queue)
+    {
+        foreach (var mine in args.Queues)
+        {
+            if (string.Equals(mine, queue, StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 }
