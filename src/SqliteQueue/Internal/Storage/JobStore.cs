@@ -181,6 +181,18 @@ internal sealed class JobStore : IDisposable, IAsyncDisposable
         return claim;
     }
 
+    /// <summary>How many claims are parked now.</summary>
+    public int ParkedClaims
+    {
+        get
+        {
+            lock (_pending)
+            {
+                return _parked.Count;
+            }
+        }
+    }
+
     /// <summary>Takes a parked claim back. False when a commit has already taken it: its result is then on its way.</summary>
     public bool TryUnpark(ParkedClaim claim)
     {
