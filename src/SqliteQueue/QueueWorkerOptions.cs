@@ -48,8 +48,10 @@ public sealed class QueueWorkerOptions
     public TimeSpan? HeartbeatInterval { get; set; }
 
     /// <summary>
-    /// How often an idle worker checks whether another process changed the file (a cheap <c>PRAGMA data_version</c>).
-    /// Enqueues in this process wake it at once, and it wakes by itself when a delayed job comes due.
+    /// The longest a job enqueued by another process waits before an idle worker starts it: the worker checks
+    /// whether another process changed the file (a cheap <c>PRAGMA data_version</c>) a little more often than this
+    /// (up to 5 ms sooner), so the claim fits inside. Enqueues in this process wake it at once, and it wakes by
+    /// itself when a delayed job comes due.
     /// </summary>
     /// <value>The default is 1 second. 10 milliseconds to 1 hour.</value>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);

@@ -29,6 +29,7 @@ internal sealed class JobProcessor
     private const int MaxCompletionBatch = 256;
     private static readonly TimeSpan PrefetchWindow = TimeSpan.FromMilliseconds(20);
     private static readonly TimeSpan RateSampleInterval = TimeSpan.FromMilliseconds(2);
+    private static readonly TimeSpan PollMargin = TimeSpan.FromMilliseconds(5);
 
     private readonly JobStore _store;
     private readonly Worker _worker;
@@ -36,6 +37,7 @@ internal sealed class JobProcessor
     private readonly IServiceScopeFactory _scopes;
     private readonly QueueWorkerOptions _options;
     private readonly TimeSpan _heartbeat;
+    private readonly TimeSpan _pollCheck;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _slots;
     private readonly ConcurrentDictionary<long, RunningJob> _running = new();
@@ -58,6 +60,9 @@ internal sealed class JobProcessor
         _scopes = scopes;
         _options = options;
         _heartbeat = options.HeartbeatInterval ?? options.LeaseDuration / 3;
+
+        // The poll interval bounds how late another process's job starts, claim included: look a little sooner.
+        _pollCheck = options.PollInterval - TimeSpan.FromTicks(Math.Min(options.PollInterval.Ticks / 10, PollMargin.Ticks));
         _logger = loggerFactory.CreateLogger("SqliteQueue.Processor");
         _slots = new SemaphoreSlim(options.Concurrency, options.Concurrency);
         _worker = (Worker)queue.Create(new WorkerOptions
@@ -365,7 +370,7 @@ internal sealed class JobProcessor
                 return;
             }
 
-            var wait = _options.PollInterval;
+            var wait = _pollCheck;
             if (due is { } next && next - now < wait.TotalMilliseconds)
             {
                 wait = TimeSpan.FromMilliseconds(next - now);

@@ -38,6 +38,7 @@ internal sealed class JobStore : IDisposable, IAsyncDisposable
     private SqliteCommand? _rollbackTo;
     private readonly Lock _watchLock = new();
     private SqliteConnection? _watch;
+    private SqliteCommand? _watchVersion;
     private const int CheckpointEveryChanges = 2000;
     private readonly SemaphoreSlim _checkpointSignal = new(0, 1);
     private readonly CancellationTokenSource _checkpointStop = new();
@@ -757,10 +758,15 @@ internal sealed class JobStore : IDisposable, IAsyncDisposable
         lock (_watchLock)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            _watch ??= _connections.OpenReader();
-            using var command = _watch.CreateCommand();
-            command.CommandText = "PRAGMA data_version;";
-            return Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture);
+            if (_watchVersion is null)
+            {
+                // Kept, so the statement is prepared once: an idle worker runs it every poll interval.
+                _watch = _connections.OpenReader();
+                _watchVersion = _watch.CreateCommand();
+                _watchVersion.CommandText = "PRAGMA data_version;";
+            }
+
+            return Convert.ToInt64(_watchVersion.ExecuteScalar(), CultureInfo.InvariantCulture);
         }
     }
 
@@ -950,6 +956,8 @@ internal sealed class JobStore : IDisposable, IAsyncDisposable
             _rollbackTo?.Dispose();
             lock (_watchLock)
             {
+                _watchVersion?.Dispose();
+                _watchVersion = null;
                 _watch?.Dispose();
                 _watch = null;
             }
