@@ -200,6 +200,7 @@ public sealed class ParkedClaimTests
         released.Attempt.Should().Be(0, "a release spends no attempt");
         released.LeaseOwner.Should().BeNull();
         (await f.Client.GetExecutionsAsync(id)).Should().ContainSingle().Which.Outcome.Should().Be(ExecutionOutcome.Released);
+        behavior.Seen.Should().BeEmpty("a job claimed as its worker stops is released, never started");
 
         // Nothing is lost: the next worker runs the job as its first attempt.
         behavior.Run = (_, _) => Task.CompletedTask;

@@ -263,16 +263,24 @@ internal sealed class JobProcessor
         return jobs.Count;
     }
 
-    /// <summary>Takes claimed jobs on: each is started here if nothing waits ahead of it and a slot is free, else queued for the dispatcher.</summary>
+    /// <summary>
+    /// Takes claimed jobs on: each is started here if nothing waits ahead of it and a slot is free, else queued for
+    /// the dispatcher. Without <paramref name="start"/> (the worker is stopping) they are only held, and shutdown
+    /// releases them without spending an attempt.
+    /// </summary>
     private void Accept(IReadOnlyList<ClaimedJob> jobs, bool start)
     {
         foreach (var job in jobs)
         {
             var run = new RunningJob(job);
             _running[job.Id] = run;
+            if (!start)
+            {
+                continue;
+            }
 
             // Starting here rather than through the dispatcher saves a thread wake-up on every pickup by an idle worker.
-            if (start && _ready.Reader.Count == 0 && _slots.Wait(0, CancellationToken.None))
+            if (_ready.Reader.Count == 0 && _slots.Wait(0, CancellationToken.None))
             {
                 Start(run);
             }
@@ -351,7 +359,6 @@ internal sealed class JobProcessor
 
         Interlocked.Add(ref _held, jobs.Count);
 
-        // When stopping, the jobs stay unstarted: shutdown releases them without spending an attempt.
         Accept(jobs, start: !stoppingToken.IsCancellationRequested);
     }
 
@@ -376,21 +383,25 @@ internal sealed class JobProcessor
                 wait = TimeSpan.FromMilliseconds(next - now);
             }
 
+            Task first;
             using (var poll = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken))
             {
                 var delay = Task.Delay(wait, _store.Time, poll.Token);
-                var first = await Task.WhenAny(parked, available, delay).ConfigureAwait(false);
+                first = await Task.WhenAny(parked, available, delay).ConfigureAwait(false);
 
                 // Synchronously: the only callback is the delay's own, and CancelAsync would cost a thread hop on the pickup path.
                 poll.Cancel();
                 stoppingToken.ThrowIfCancellationRequested();
-                if (first != delay)
-                {
-                    return;
-                }
             }
 
-            if (_store.ReadDataVersion() != version)
+            if (first == available)
+            {
+                // Something in this process may have made work due that did not take the parked claim (a delayed
+                // job, a retry, another queue's job): one read of the due time tells, where a claim would write.
+                available = _store.Available.NextChange;
+                due = await _store.NextDueAsync(_options.Queues, stoppingToken).ConfigureAwait(false);
+            }
+            else if (first == parked || _store.ReadDataVersion() != version)
             {
                 return;
             }
