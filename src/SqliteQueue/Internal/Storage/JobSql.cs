@@ -87,28 +87,29 @@ internal static class JobSql
         RETURNING id, queue, type, payload, priority, attempt, max_attempts, timeout_ms, created_at, run_at;
         """;
 
-    public const string PendingFifo = """
-        SELECT id, queue, type, payload, priority, attempt, max_attempts, timeout_ms, created_at FROM {prefix}jobs
+    private const string SelectClaimable = "SELECT id, queue, type, payload, priority, attempt, max_attempts, timeout_ms, created_at";
+
+    public const string PendingFifo = $$"""
+        {{SelectClaimable}} FROM {prefix}jobs
         WHERE queue = @queue AND state = 'pending' AND run_at <= @now
         ORDER BY run_at, id LIMIT @limit;
         """;
 
-    public const string PendingLifo = """
-        SELECT id, queue, type, payload, priority, attempt, max_attempts, timeout_ms, created_at FROM {prefix}jobs
+    public const string PendingLifo = $$"""
+        {{SelectClaimable}} FROM {prefix}jobs
         WHERE queue = @queue AND state = 'pending' AND run_at <= @now
         ORDER BY run_at DESC, id DESC LIMIT @limit;
         """;
 
     // Without the hint the planner may read the FIFO index and sort: with "run_at <= @now" it cannot tell how many rows that is.
-    public const string PendingPriority = """
-        SELECT id, queue, type, payload, priority, attempt, max_attempts, timeout_ms, created_at
-        FROM {prefix}jobs INDEXED BY {prefix}jobs_pending_priority
+    public const string PendingPriority = $$"""
+        {{SelectClaimable}} FROM {prefix}jobs INDEXED BY {prefix}jobs_pending_priority
         WHERE queue = @queue AND state = 'pending' AND run_at <= @now
         ORDER BY priority, run_at, id LIMIT @limit;
         """;
 
-    public const string PendingInClass = """
-        SELECT id, queue, type, payload, priority, attempt, max_attempts, timeout_ms, created_at FROM {prefix}jobs
+    public const string PendingInClass = $$"""
+        {{SelectClaimable}} FROM {prefix}jobs
         WHERE queue = @queue AND state = 'pending' AND priority = @priority AND run_at <= @now
         ORDER BY run_at, id LIMIT @limit;
         """;
