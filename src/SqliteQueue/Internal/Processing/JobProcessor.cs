@@ -183,7 +183,7 @@ internal sealed class JobProcessor
                     count = await ClaimAsync(take, stoppingToken).ConfigureAwait(false);
                     if (count == 0 && untilEmpty)
                     {
-                        return claimed + count;
+                        return claimed;
                     }
                 }
 

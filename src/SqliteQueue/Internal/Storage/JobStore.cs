@@ -648,13 +648,7 @@ internal sealed class JobStore : IDisposable, IAsyncDisposable
 
     private void ClaimOne(SqliteTransaction tx, ClaimStep step, string queue, long now, long token, long until, string owner, List<ClaimedJob> claimed)
     {
-        var command = Raw(step.PriorityClass is not null ? JobSql.ClaimOneInClass : step.Order switch
-        {
-            ClaimOrder.Fifo => JobSql.ClaimOneFifo,
-            ClaimOrder.Lifo => JobSql.ClaimOneLifo,
-            ClaimOrder.Priority => JobSql.ClaimOnePriority,
-            _ => throw new ArgumentOutOfRangeException(nameof(step), step.Order, "Unknown claim order."),
-        }, tx);
+        var command = Raw(ForStep(step, JobSql.ClaimOneInClass, JobSql.ClaimOneFifo, JobSql.ClaimOneLifo, JobSql.ClaimOnePriority), tx);
         command.Set("@queue", queue);
         command.Set("@now", now);
         command.Set("@owner", owner);
@@ -683,13 +677,7 @@ internal sealed class JobStore : IDisposable, IAsyncDisposable
     /// <summary>Reads the step's rows in claim order, then takes each by id (the transaction holds the write lock throughout).</summary>
     private void ClaimMany(SqliteTransaction tx, ClaimStep step, int count, string queue, long now, long token, long until, string owner, List<ClaimedJob> claimed)
     {
-        var select = Raw(step.PriorityClass is not null ? JobSql.PendingInClass : step.Order switch
-        {
-            ClaimOrder.Fifo => JobSql.PendingFifo,
-            ClaimOrder.Lifo => JobSql.PendingLifo,
-            ClaimOrder.Priority => JobSql.PendingPriority,
-            _ => throw new ArgumentOutOfRangeException(nameof(step), step.Order, "Unknown claim order."),
-        }, tx);
+        var select = Raw(ForStep(step, JobSql.PendingInClass, JobSql.PendingFifo, JobSql.PendingLifo, JobSql.PendingPriority), tx);
         select.Set("@queue", queue);
         select.Set("@now", now);
         select.Set("@limit", count);
@@ -727,6 +715,16 @@ internal sealed class JobStore : IDisposable, IAsyncDisposable
             }
         }
     }
+
+    /// <summary>The statement for a step: the per-class one when it names a priority class, else the one for its order.</summary>
+    private static string ForStep(ClaimStep step, string inClass, string fifo, string lifo, string priority) =>
+        step.PriorityClass is not null ? inClass : step.Order switch
+        {
+            ClaimOrder.Fifo => fifo,
+            ClaimOrder.Lifo => lifo,
+            ClaimOrder.Priority => priority,
+            _ => throw new ArgumentOutOfRangeException(nameof(step), step.Order, "Unknown claim order."),
+        };
 
     private ClaimedJob ReadClaimed(RawCommand row, int attemptOffset, long token, long until) => new(
         id: row.Int64(0),
