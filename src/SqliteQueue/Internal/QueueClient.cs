@@ -32,11 +32,13 @@ internal sealed class QueueClient(JobStore store) : IQueueClient
         string type, IEnumerable<TPayload> payloads, EnqueueOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(payloads);
-        var now = store.NowMs;
-        var jobs = new List<JobInsert>();
+
+        // Every job of the batch shares the type and the options: they are checked once, even for an empty batch.
+        var shared = Validate(type, "", options, store.NowMs);
+        var jobs = payloads.TryGetNonEnumeratedCount(out var count) ? new List<JobInsert>(Math.Min(count, MaxBatch + 1)) : [];
         foreach (var payload in payloads)
         {
-            jobs.Add(Validate(type, Serialize(payload, nameof(payloads), jobs.Count), options, now));
+            jobs.Add(shared with { Payload = Serialize(payload, nameof(payloads), jobs.Count) });
             CheckBatchSize(jobs.Count, nameof(payloads));
         }
 

@@ -143,6 +143,34 @@ public sealed class QueueClientValidationTests
     }
 
     [Fact]
+    public async Task EnqueueManyAsync_checks_type_and_options_even_for_an_empty_batch()
+    {
+        await using var db = new TestDatabase();
+        await Rejection.ShouldRejectAsync<ArgumentException>(() => db.Client.EnqueueManyAsync("bad\ntype", Array.Empty<Payload>()), "type");
+        await Rejection.ShouldRejectAsync<ArgumentOutOfRangeException>(
+            () => db.Client.EnqueueManyAsync("t", Array.Empty<Payload>(), new EnqueueOptions { Priority = 2_000_000 }), "options.Priority", "2000000");
+    }
+
+    [Fact]
+    public async Task EnqueueManyAsync_gives_every_job_of_the_batch_the_shared_options()
+    {
+        await using var db = new TestDatabase();
+        var options = new EnqueueOptions { Queue = "mail", Priority = 3, MaxAttempts = 7, Delay = TimeSpan.FromMinutes(2), Timeout = TimeSpan.FromSeconds(9) };
+        var ids = await db.Client.EnqueueManyAsync("t", new[] { new Payload("a"), new Payload("b"), new Payload("c") }, options);
+
+        foreach (var (id, text) in ids.Zip(new[] { "a", "b", "c" }))
+        {
+            var job = (await db.Client.GetJobAsync(id))!;
+            job.Queue.Should().Be("mail");
+            job.Priority.Should().Be(3);
+            job.MaxAttempts.Should().Be(7);
+            job.Timeout.Should().Be(TimeSpan.FromSeconds(9));
+            job.RunAt.Should().Be(db.Time.GetUtcNow() + TimeSpan.FromMinutes(2));
+            job.PayloadJson.Should().Contain($"\"{text}\"");
+        }
+    }
+
+    [Fact]
     public async Task EnqueueManyAsync_rejects_null_payload_element_and_adds_nothing()
     {
         await using var db = new TestDatabase();
