@@ -13,7 +13,7 @@ public sealed class QueryPlanTests
         nameof(JobSql.ClaimOneLifo), nameof(JobSql.PendingLifo),
         nameof(JobSql.ClaimOnePriority), nameof(JobSql.PendingPriority),
         nameof(JobSql.ClaimOneInClass), nameof(JobSql.PendingInClass), nameof(JobSql.ClaimById),
-        nameof(JobSql.RunnablePriorities), nameof(JobSql.AnyLeaseExpired), nameof(JobSql.RescueExpiredLeases),
+        nameof(JobSql.PriorityClasses), nameof(JobSql.AnyLeaseExpired), nameof(JobSql.RescueExpiredLeases),
         nameof(JobSql.Enqueue), nameof(JobSql.EnqueueSixteen), nameof(JobSql.FindLiveDuplicate),
         nameof(JobSql.CompleteJob), nameof(JobSql.FailJob), nameof(JobSql.ReleaseJob), nameof(JobSql.RenewLease),
     };

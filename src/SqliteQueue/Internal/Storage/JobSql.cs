@@ -121,8 +121,10 @@ internal static class JobSql
         WHERE id = @id AND state = 'pending';
         """;
 
-    // Skip scan over the priority index: one seek per distinct priority, never a scan of the queue.
-    public const string RunnablePriorities = """
+    // Skip scan over the priority index: one seek per distinct priority, never a scan of the queue. Each class's
+    // earliest run_at is the first entry of its range in the same index, so a class that is not runnable yet also
+    // says when it will be.
+    public const string PriorityClasses = """
         WITH RECURSIVE classes(priority) AS (
             SELECT (SELECT MIN(priority) FROM {prefix}jobs WHERE queue = @queue AND state = 'pending')
             UNION ALL
@@ -131,11 +133,15 @@ internal static class JobSql
             FROM classes
             WHERE classes.priority IS NOT NULL
         )
-        SELECT priority FROM classes
-        WHERE priority IS NOT NULL
-          AND EXISTS (SELECT 1 FROM {prefix}jobs AS r
-                      WHERE r.queue = @queue AND r.state = 'pending' AND r.priority = classes.priority AND r.run_at <= @now);
+        SELECT priority,
+               (SELECT MIN(r.run_at) FROM {prefix}jobs AS r
+                WHERE r.queue = @queue AND r.state = 'pending' AND r.priority = classes.priority) AS first_run_at
+        FROM classes
+        WHERE priority IS NOT NULL;
         """;
+
+    // Other connections' commits since the last read on this connection; the writer's own commits do not count.
+    public const string DataVersion = "PRAGMA data_version;";
 
     // Without ANALYZE statistics the planner prefers the (state, ...) index, which visits every running job;
     // INDEXED BY pins the one seek on the lease index.

@@ -45,6 +45,12 @@ internal sealed class JobStore : IDisposable, IAsyncDisposable
     private Task? _checkpointer;
     private int _changesAtCheckpoint;
     private readonly Dictionary<string, RawCommand> _raw = new(ReferenceEqualityComparer.Instance);
+
+    // Kept runnable priority classes per queue (see RunnableClasses), touched only by the writer under the gate.
+    // Any write that can make a job pending without saying where clears them; the lifetime bounds what a missed
+    // case could cost.
+    private const long PriorityClassesLifetimeMs = 1000;
+    private readonly Dictionary<string, PriorityClassList> _priorityClasses = new(StringComparer.Ordinal);
     private SqliteConnection? _writer;
     private volatile bool _initialized;
     private bool _disposed;
@@ -250,6 +256,8 @@ internal sealed class JobStore : IDisposable, IAsyncDisposable
                 }
                 catch (SqliteException ex) when (IsBusy(ex))
                 {
+                    // Class lists taken inside the rolled-back transaction may show its writes.
+                    _priorityClasses.Clear();
                     if (attempt > Options.BusyRetries)
                     {
                         var busy = new QueueBusyException(Errors.Busy(DataSource, attempt), ex);
@@ -273,12 +281,14 @@ internal sealed class JobStore : IDisposable, IAsyncDisposable
                 }
                 catch (Exception ex) when (batch.Count == 1)
                 {
+                    _priorityClasses.Clear();
                     batch[0].Fail(ex);
                     return;
                 }
                 catch (Exception ex)
                 {
                     // The transaction itself failed (not one item): every item shares the outcome.
+                    _priorityClasses.Clear();
                     foreach (var item in batch)
                     {
                         item.Fail(ex);
@@ -313,6 +323,8 @@ internal sealed class JobStore : IDisposable, IAsyncDisposable
         }
         catch (Exception ex)
         {
+            // What the item wrote is undone, but a class list taken inside it would still show it.
+            _priorityClasses.Clear();
             Savepoint(ref _rollbackTo, "ROLLBACK TO item;", tx);
             Savepoint(ref _release, "RELEASE item;", tx);
             item.Fail(ex);
@@ -373,6 +385,7 @@ internal sealed class JobStore : IDisposable, IAsyncDisposable
         insert.Set(insert.Slot("@timeout_ms"), job.TimeoutMs);
         insert.Set("@dedup_key", job.DedupKey);
         insert.Set("@now", now);
+        NotePending(job.Queue, job.Priority, job.RunAtMs);
         if (insert.ExecuteScalarInt64() is { } id)
         {
             _logger.JobEnqueued(id, job.Type, job.Queue);
@@ -432,6 +445,7 @@ internal sealed class JobStore : IDisposable, IAsyncDisposable
             command.Set(slots[4], job.RunAtMs);
             command.Set(slots[5], job.MaxAttempts);
             command.Set(slots[6], job.TimeoutMs);
+            NotePending(job.Queue, job.Priority, job.RunAtMs);
         }
 
         command.Set("@now", now);
@@ -475,35 +489,33 @@ internal sealed class JobStore : IDisposable, IAsyncDisposable
         var claimed = new List<ClaimedJob>(args.MaxJobs);
         foreach (var queue in args.Queues)
         {
-            var remaining = args.MaxJobs - claimed.Count;
-            if (remaining <= 0)
+            if (claimed.Count >= args.MaxJobs)
             {
                 break;
             }
 
-            List<int> classes = args.Strategy.UsesPriorityClasses ? RunnablePriorities(tx, queue, now) : [];
-            if (args.Strategy.UsesPriorityClasses && classes.Count == 0)
+            if (!args.Strategy.UsesPriorityClasses)
+            {
+                RunPlan(tx, args, queue, [], now, token, until, claimed);
+                continue;
+            }
+
+            var classes = RunnableClasses(tx, queue, now, out var listedNow);
+            if (classes.Count == 0 || RunPlan(tx, args, queue, classes, now, token, until, claimed))
             {
                 continue;
             }
 
-            var plan = args.Strategy.Plan(new ClaimRequest(queue, remaining, classes))
-                ?? throw new InvalidOperationException($"The scheduling strategy '{args.Strategy.Name}' ({args.Strategy.GetType().Name}) returned no plan; return ClaimPlan.Empty to claim nothing.");
-            foreach (var step in plan.Steps)
+            // A step came up short: its class had fewer runnable jobs than drawn. The next claim lists the classes
+            // again; when this one drew from a kept list, the class may have run out since, so the rest is drawn
+            // from what is runnable now, and a claim never comes back empty while another class has work.
+            _priorityClasses.Remove(queue);
+            if (!listedNow)
             {
-                var count = Math.Min(step.Count, args.MaxJobs - claimed.Count);
-                if (count <= 0)
+                classes = RunnableClasses(tx, queue, now, out _);
+                if (classes.Count > 0 && !RunPlan(tx, args, queue, classes, now, token, until, claimed))
                 {
-                    break;
-                }
-
-                if (count == 1)
-                {
-                    ClaimOne(tx, step, queue, now, token, until, args.WorkerId, claimed);
-                }
-                else
-                {
-                    ClaimMany(tx, step, count, queue, now, token, until, args.WorkerId, claimed);
+                    _priorityClasses.Remove(queue);
                 }
             }
         }
@@ -543,6 +555,11 @@ internal sealed class JobStore : IDisposable, IAsyncDisposable
             }
 
             var state = States.Parse(command.Text(0));
+            if (state == JobState.Pending)
+            {
+                _priorityClasses.Clear();
+            }
+
             return new FailResult(true, state, state == JobState.Pending ? Times.FromMs(command.Int64(1)) : null);
         }
         finally
@@ -558,6 +575,7 @@ internal sealed class JobStore : IDisposable, IAsyncDisposable
         command.Set("@token", token);
         command.Set("@now", now);
         command.Set("@run_at", runAtMs);
+        _priorityClasses.Clear();
         return command.ExecuteNonQuery() > 0;
     }
 
@@ -590,6 +608,7 @@ internal sealed class JobStore : IDisposable, IAsyncDisposable
 
     public bool Retry(SqliteTransaction tx, long id, long now)
     {
+        _priorityClasses.Clear();
         try
         {
             return Writer.Execute(new CommandDefinition(Sql[JobSql.RetryJob], new { id, now }, tx)) > 0;
@@ -620,22 +639,75 @@ internal sealed class JobStore : IDisposable, IAsyncDisposable
         rescue.Set("@now", now);
         rescue.Set("@error", LeaseExpiredError);
         var rescued = rescue.ExecuteNonQuery() / 2;
+        _priorityClasses.Clear();
         _logger.LeasesRescued(rescued);
         return rescued;
     }
 
-    private List<int> RunnablePriorities(SqliteTransaction tx, string queue, long now)
+    /// <summary>Runs one strategy plan on one queue; false when a step found fewer jobs than it asked for.</summary>
+    private bool RunPlan(SqliteTransaction tx, ClaimArgs args, string queue, IReadOnlyList<int> classes, long now, long token, long until, List<ClaimedJob> claimed)
     {
-        var command = Raw(JobSql.RunnablePriorities, tx);
+        var plan = args.Strategy.Plan(new ClaimRequest(queue, args.MaxJobs - claimed.Count, classes))
+            ?? throw new InvalidOperationException($"The scheduling strategy '{args.Strategy.Name}' ({args.Strategy.GetType().Name}) returned no plan; return ClaimPlan.Empty to claim nothing.");
+        var full = true;
+        foreach (var step in plan.Steps)
+        {
+            var count = Math.Min(step.Count, args.MaxJobs - claimed.Count);
+            if (count <= 0)
+            {
+                break;
+            }
+
+            var before = claimed.Count;
+            if (count == 1)
+            {
+                ClaimOne(tx, step, queue, now, token, until, args.WorkerId, claimed);
+            }
+            else
+            {
+                ClaimMany(tx, step, count, queue, now, token, until, args.WorkerId, claimed);
+            }
+
+            full &= claimed.Count - before == count;
+        }
+
+        return full;
+    }
+
+    /// <summary>
+    /// The queue's runnable priority classes, from the list kept since the last skip scan while nothing can have
+    /// added one: no other connection has committed (<c>PRAGMA data_version</c> on the writer), no write of this
+    /// store has made a job pending in an unlisted class, and no listed job has come due. Listing them costs a seek
+    /// per class, more than the claim itself, so a WeightedRandom worker would otherwise pay it twice per job.
+    /// A kept list may still name a class that has run dry; the claim notices the short step and lists again.
+    /// </summary>
+    private IReadOnlyList<int> RunnableClasses(SqliteTransaction tx, string queue, long now, out bool listedNow)
+    {
+        var version = Raw(JobSql.DataVersion, tx).ExecuteScalarInt64() ?? 0;
+        if (_priorityClasses.TryGetValue(queue, out var kept) && kept.DataVersion == version && now >= kept.ListedAt && now < kept.ValidUntil)
+        {
+            listedNow = false;
+            return kept.Runnable;
+        }
+
+        var command = Raw(JobSql.PriorityClasses, tx);
         command.Set("@queue", queue);
-        command.Set("@now", now);
-        var classes = new List<int>();
+        var runnable = new List<int>();
+        var validUntil = now + PriorityClassesLifetimeMs;
         try
         {
             command.Start();
             while (command.Read())
             {
-                classes.Add(command.Int32(0));
+                var firstRunAt = command.Int64(1);
+                if (firstRunAt <= now)
+                {
+                    runnable.Add(command.Int32(0));
+                }
+                else
+                {
+                    validUntil = Math.Min(validUntil, firstRunAt);
+                }
             }
         }
         finally
@@ -643,7 +715,29 @@ internal sealed class JobStore : IDisposable, IAsyncDisposable
             command.Finish();
         }
 
-        return classes;
+        var list = new PriorityClassList(runnable.AsReadOnly(), version, now, validUntil);
+        _priorityClasses[queue] = list;
+        listedNow = true;
+        return list.Runnable;
+    }
+
+    /// <summary>A job became pending through this store's writer: the kept class list of its queue may lack its class.</summary>
+    private void NotePending(string queue, int priority, long runAtMs)
+    {
+        if (!_priorityClasses.TryGetValue(queue, out var kept))
+        {
+            return;
+        }
+
+        if (runAtMs > kept.ListedAt)
+        {
+            // Not runnable when listed: the list holds until the job comes due, whatever its class.
+            _priorityClasses[queue] = kept with { ValidUntil = Math.Min(kept.ValidUntil, runAtMs) };
+        }
+        else if (!kept.Runnable.Contains(priority))
+        {
+            _priorityClasses.Remove(queue);
+        }
     }
 
     private void ClaimOne(SqliteTransaction tx, ClaimStep step, string queue, long now, long token, long until, string owner, List<ClaimedJob> claimed)
@@ -1061,3 +1155,10 @@ internal sealed class ParkedClaim(ClaimArgs args)
         return false;
     }
 }
+
+/// <summary>The runnable priority classes of one queue as listed at <see cref="ListedAt"/>; see <c>JobStore.RunnableClasses</c>.</summary>
+/// <param name="Runnable">The classes with a job due at <see cref="ListedAt"/>, ascending.</param>
+/// <param name="DataVersion">The writer's <c>PRAGMA data_version</c> when listed.</param>
+/// <param name="ListedAt">When listed, store time in Unix milliseconds.</param>
+/// <param name="ValidUntil">When a listed pending job that was not due yet comes due, or the list's lifetime ends.</param>
+internal sealed record PriorityClassList(IReadOnlyList<int> Runnable, long DataVersion, long ListedAt, long ValidUntil);
