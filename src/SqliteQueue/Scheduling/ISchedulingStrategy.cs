@@ -11,8 +11,8 @@ public interface ISchedulingStrategy
     string Name { get; }
 
     /// <summary>
-    /// Whether <see cref="Plan"/> needs <see cref="ClaimRequest.RunnablePriorities"/>. Listing them costs one
-    /// index seek per priority class whenever the list kept from an earlier claim may be out of date (another
+    /// Whether <see cref="Plan"/> needs <see cref="ClaimRequest.RunnablePriorities"/>. Listing them costs two
+    /// index seeks per priority class whenever the list kept from an earlier claim may be out of date (another
     /// connection committed, a job became pending in an unlisted class, a delayed job came due, or a second
     /// passed), so strategies that do not use them leave this false.
     /// </summary>

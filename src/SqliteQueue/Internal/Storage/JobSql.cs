@@ -121,9 +121,9 @@ internal static class JobSql
         WHERE id = @id AND state = 'pending';
         """;
 
-    // Skip scan over the priority index: one seek per distinct priority, never a scan of the queue. Each class's
-    // earliest run_at is the first entry of its range in the same index, so a class that is not runnable yet also
-    // says when it will be.
+    // Skip scan over the priority index: one seek to find each distinct priority and one to read its earliest
+    // run_at (the first entry of its range), never a scan of the queue; a class that is not runnable yet also says
+    // when it will be.
     public const string PriorityClasses = """
         WITH RECURSIVE classes(priority) AS (
             SELECT (SELECT MIN(priority) FROM {prefix}jobs WHERE queue = @queue AND state = 'pending')

@@ -677,8 +677,8 @@ internal sealed class JobStore : IDisposable, IAsyncDisposable
     /// <summary>
     /// The queue's runnable priority classes, from the list kept since the last skip scan while nothing can have
     /// added one: no other connection has committed (<c>PRAGMA data_version</c> on the writer), no write of this
-    /// store has made a job pending in an unlisted class, and no listed job has come due. Listing them costs a seek
-    /// per class, more than the claim itself, so a WeightedRandom worker would otherwise pay it twice per job.
+    /// store has made a job pending in an unlisted class, and no listed job has come due. Listing them costs two
+    /// seeks per class, more than the claim itself, so a WeightedRandom worker would otherwise pay it twice per job.
     /// A kept list may still name a class that has run dry; the claim notices the short step and lists again.
     /// </summary>
     private IReadOnlyList<int> RunnableClasses(SqliteTransaction tx, string queue, long now, out bool listedNow)
