@@ -228,12 +228,19 @@ internal static class JobSql
         SELECT EXISTS (SELECT 1 FROM {prefix}jobs WHERE id = @id);
         """;
 
-    public const string GetJob = """
-        SELECT id AS Id, queue AS Queue, type AS Type, payload AS Payload, priority AS Priority, state AS State,
-               run_at AS RunAt, attempt AS Attempt, max_attempts AS MaxAttempts, timeout_ms AS TimeoutMs,
-               dedup_key AS DedupKey, lease_owner AS LeaseOwner, lease_expires_at AS LeaseExpiresAt,
-               cancel_requested AS CancelRequested, last_error AS LastError, created_at AS CreatedAt,
-               started_at AS StartedAt, finished_at AS FinishedAt
+    private const string SelectJob =
+        "SELECT id AS Id, queue AS Queue, type AS Type, payload AS Payload, priority AS Priority, state AS State, "
+        + "run_at AS RunAt, attempt AS Attempt, max_attempts AS MaxAttempts, timeout_ms AS TimeoutMs, "
+        + "dedup_key AS DedupKey, lease_owner AS LeaseOwner, lease_expires_at AS LeaseExpiresAt, "
+        + "cancel_requested AS CancelRequested, last_error AS LastError, created_at AS CreatedAt, "
+        + "started_at AS StartedAt, finished_at AS FinishedAt";
+
+    // One page of a listing: ids after the cursor, optionally one queue and one type.
+    private const string PageAfterId =
+        "id > @after_id AND (@queue IS NULL OR queue = @queue) AND (@type IS NULL OR type = @type) ORDER BY id LIMIT @limit;";
+
+    public const string GetJob = $$"""
+        {{SelectJob}}
         FROM {prefix}jobs WHERE id = @id;
         """;
 
@@ -243,97 +250,44 @@ internal static class JobSql
         FROM {prefix}executions WHERE job_id = @id ORDER BY id;
         """;
 
-    // Listing: a null filter matches everything. The state form is served by the (state, queue, id) index.
-    public const string ListJobs = """
-        SELECT id AS Id, queue AS Queue, type AS Type, payload AS Payload, priority AS Priority, state AS State,
-               run_at AS RunAt, attempt AS Attempt, max_attempts AS MaxAttempts, timeout_ms AS TimeoutMs,
-               dedup_key AS DedupKey, lease_owner AS LeaseOwner, lease_expires_at AS LeaseExpiresAt,
-               cancel_requested AS CancelRequested, last_error AS LastError, created_at AS CreatedAt,
-               started_at AS StartedAt, finished_at AS FinishedAt
+    // Listing: a null filter matches everything; pages follow the id.
+    public const string ListJobs = $$"""
+        {{SelectJob}}
         FROM {prefix}jobs
-        WHERE id > @after_id
-          AND (@queue IS NULL OR queue = @queue)
-          AND (@type IS NULL OR type = @type)
-        ORDER BY id
-        LIMIT @limit;
+        WHERE {{PageAfterId}}
         """;
 
     // One statement per state: a partial index is only usable when the state is written into the statement. Pending
     // and running jobs are read through their own indexes and sorted (a backlog, not the whole history); completed
     // ones are found by walking ids, since most rows are completed.
-    public const string ListPendingJobs = """
-        SELECT id AS Id, queue AS Queue, type AS Type, payload AS Payload, priority AS Priority, state AS State,
-               run_at AS RunAt, attempt AS Attempt, max_attempts AS MaxAttempts, timeout_ms AS TimeoutMs,
-               dedup_key AS DedupKey, lease_owner AS LeaseOwner, lease_expires_at AS LeaseExpiresAt,
-               cancel_requested AS CancelRequested, last_error AS LastError, created_at AS CreatedAt,
-               started_at AS StartedAt, finished_at AS FinishedAt
+    public const string ListPendingJobs = $$"""
+        {{SelectJob}}
         FROM {prefix}jobs INDEXED BY {prefix}jobs_pending_fifo
-        WHERE state = 'pending'
-          AND id > @after_id
-          AND (@queue IS NULL OR queue = @queue)
-          AND (@type IS NULL OR type = @type)
-        ORDER BY id
-        LIMIT @limit;
+        WHERE state = 'pending' AND {{PageAfterId}}
         """;
 
-    public const string ListRunningJobs = """
-        SELECT id AS Id, queue AS Queue, type AS Type, payload AS Payload, priority AS Priority, state AS State,
-               run_at AS RunAt, attempt AS Attempt, max_attempts AS MaxAttempts, timeout_ms AS TimeoutMs,
-               dedup_key AS DedupKey, lease_owner AS LeaseOwner, lease_expires_at AS LeaseExpiresAt,
-               cancel_requested AS CancelRequested, last_error AS LastError, created_at AS CreatedAt,
-               started_at AS StartedAt, finished_at AS FinishedAt
+    public const string ListRunningJobs = $$"""
+        {{SelectJob}}
         FROM {prefix}jobs INDEXED BY {prefix}jobs_running_lease
-        WHERE state = 'running'
-          AND id > @after_id
-          AND (@queue IS NULL OR queue = @queue)
-          AND (@type IS NULL OR type = @type)
-        ORDER BY id
-        LIMIT @limit;
+        WHERE state = 'running' AND {{PageAfterId}}
         """;
 
-    public const string ListCompletedJobs = """
-        SELECT id AS Id, queue AS Queue, type AS Type, payload AS Payload, priority AS Priority, state AS State,
-               run_at AS RunAt, attempt AS Attempt, max_attempts AS MaxAttempts, timeout_ms AS TimeoutMs,
-               dedup_key AS DedupKey, lease_owner AS LeaseOwner, lease_expires_at AS LeaseExpiresAt,
-               cancel_requested AS CancelRequested, last_error AS LastError, created_at AS CreatedAt,
-               started_at AS StartedAt, finished_at AS FinishedAt
+    public const string ListCompletedJobs = $$"""
+        {{SelectJob}}
         FROM {prefix}jobs
-        WHERE state = 'completed'
-          AND id > @after_id
-          AND (@queue IS NULL OR queue = @queue)
-          AND (@type IS NULL OR type = @type)
-        ORDER BY id
-        LIMIT @limit;
+        WHERE state = 'completed' AND {{PageAfterId}}
         """;
 
-    public const string ListDeadJobs = """
-        SELECT id AS Id, queue AS Queue, type AS Type, payload AS Payload, priority AS Priority, state AS State,
-               run_at AS RunAt, attempt AS Attempt, max_attempts AS MaxAttempts, timeout_ms AS TimeoutMs,
-               dedup_key AS DedupKey, lease_owner AS LeaseOwner, lease_expires_at AS LeaseExpiresAt,
-               cancel_requested AS CancelRequested, last_error AS LastError, created_at AS CreatedAt,
-               started_at AS StartedAt, finished_at AS FinishedAt
+    public const string ListDeadJobs = $$"""
+        {{SelectJob}}
         FROM {prefix}jobs
-        WHERE state = 'dead'
-          AND id > @after_id
-          AND (@queue IS NULL OR queue = @queue)
-          AND (@type IS NULL OR type = @type)
-        ORDER BY id
-        LIMIT @limit;
+        WHERE state = 'dead' AND {{PageAfterId}}
         """;
 
-    public const string ListCancelledJobs = """
-        SELECT id AS Id, queue AS Queue, type AS Type, payload AS Payload, priority AS Priority, state AS State,
-               run_at AS RunAt, attempt AS Attempt, max_attempts AS MaxAttempts, timeout_ms AS TimeoutMs,
-               dedup_key AS DedupKey, lease_owner AS LeaseOwner, lease_expires_at AS LeaseExpiresAt,
-               cancel_requested AS CancelRequested, last_error AS LastError, created_at AS CreatedAt,
-               started_at AS StartedAt, finished_at AS FinishedAt
+    public const string ListCancelledJobs = $$"""
+        {{SelectJob}}
         FROM {prefix}jobs
-        WHERE state = 'cancelled'
-          AND id > @after_id
-          AND (@queue IS NULL OR queue = @queue)
-          AND (@type IS NULL OR type = @type)
-        ORDER BY id
-        LIMIT @limit;
+        WHERE state = 'cancelled' AND {{PageAfterId}}
         """;
 
     // Each state counted through its own partial index where it has one; completed jobs by a scan of the table.
