@@ -63,3 +63,23 @@ public sealed class JobNotFoundException : SqliteQueueException
     /// <param name="innerException">The cause.</param>
     public JobNotFoundException(string message, Exception? innerException) : base(message, innerException) { }
 }
+
+/// <summary>
+/// The store could not read or write its file: the disk is full, the file or its folder is read-only, an I/O error
+/// occurred, or the file is damaged. The operation was not applied (a write is all or nothing) and no committed job
+/// was lost; once the cause is gone, the same call succeeds. SQLite's own error is the inner exception.
+/// </summary>
+public sealed class QueueStorageException : SqliteQueueException
+{
+    /// <summary>Creates the exception.</summary>
+    public QueueStorageException() { }
+
+    /// <summary>Creates the exception with a message.</summary>
+    /// <param name="message">What could not be done, and why.</param>
+    public QueueStorageException(string message) : base(message) { }
+
+    /// <summary>Creates the exception with a message and a cause.</summary>
+    /// <param name="message">What could not be done, and why.</param>
+    /// <param name="innerException">SQLite's error.</param>
+    public QueueStorageException(string message, Exception? innerException) : base(message, innerException) { }
+}

@@ -10,11 +10,17 @@ using SqliteQueue;
 //   lost <id>        the lease was lost before completion; nothing changed
 //   exit <reason>    it stops: "idle" (nothing claimed for --idle-exit-ms) or "stop" (told to on stdin)
 // With --control-stdin, stdin drives it: the line "go" starts claiming; "stop" or end of input stops it.
+// With --handlers it runs the hosted worker instead (see HandlerMode).
 var settings = Settings.Parse(args);
 if (settings is null)
 {
     await Console.Error.WriteLineAsync(Settings.Usage);
     return 2;
+}
+
+if (settings.Handlers)
+{
+    return await HandlerMode.RunAsync(settings);
 }
 
 await using var queue = new SqliteJobQueue(new SqliteQueueOptions { ConnectionString = "Data Source=" + settings.DbPath });
@@ -97,30 +103,37 @@ while (true)
 Emit("exit " + reason);
 return 0;
 
-static void Emit(string line)
+internal partial class Program
 {
-    Console.Out.WriteLine(line);
-    Console.Out.Flush();
+    public static void Emit(string line)
+    {
+        lock (Console.Out)
+        {
+            Console.Out.WriteLine(line);
+            Console.Out.Flush();
+        }
+    }
 }
 
 internal sealed record Settings(
-    string DbPath, string WorkerId, int LeaseMs, int Batch, int HoldMs, int IdleExitMs, bool ControlStdin)
+    string DbPath, string WorkerId, int LeaseMs, int Batch, int HoldMs, int IdleExitMs, bool ControlStdin, bool Handlers, int Concurrency)
 {
     public const string Usage =
-        "usage: SqliteQueue.TestWorker --db <path> --worker-id <id> [--lease-ms <n>] [--batch <n>] [--hold-ms <n>] [--idle-exit-ms <n>] [--control-stdin]";
+        "usage: SqliteQueue.TestWorker --db <path> --worker-id <id> [--lease-ms <n>] [--batch <n>] [--hold-ms <n>] [--idle-exit-ms <n>] [--control-stdin] [--handlers [--concurrency <n>]]";
 
     public static Settings? Parse(string[] args)
     {
         string? db = null;
         string? id = null;
-        int lease = 30_000, batch = 1, hold = 0, idle = 1_000;
-        var control = false;
+        int lease = 30_000, batch = 1, hold = 0, idle = 1_000, concurrency = 1;
+        bool control = false, handlers = false;
         for (var i = 0; i < args.Length; i++)
         {
             var name = args[i];
-            if (name == "--control-stdin")
+            if (name is "--control-stdin" or "--handlers")
             {
-                control = true;
+                control |= name == "--control-stdin";
+                handlers |= name == "--handlers";
                 continue;
             }
 
@@ -150,11 +163,14 @@ internal sealed record Settings(
                 case "--idle-exit-ms" when int.TryParse(value, CultureInfo.InvariantCulture, out var n) && n >= 0:
                     idle = n;
                     break;
+                case "--concurrency" when int.TryParse(value, CultureInfo.InvariantCulture, out var n) && n > 0:
+                    concurrency = n;
+                    break;
                 default:
                     return null;
             }
         }
 
-        return db is null || id is null ? null : new Settings(db, id, lease, batch, hold, idle, control);
+        return db is null || id is null ? null : new Settings(db, id, lease, batch, hold, idle, control, handlers, concurrency);
     }
 }

@@ -50,6 +50,29 @@ internal static class Errors
     public static string JobCancelledWhileRunning =>
         "The job was cancelled while it was running.";
 
+    public static string StorageFailed(string dataSource, int sqliteCode, string detail) =>
+        $"The queue database '{dataSource}' could not be read or written ({StorageCause(sqliteCode)}); the operation was not applied and nothing committed was lost. SQLite said: {detail}";
+
+    public static string StoreFailed(string dataSource, int sqliteCode, string detail) =>
+        $"The queue database '{dataSource}' failed the operation with SQLite error {sqliteCode.ToString(CultureInfo.InvariantCulture)}; it was not applied. SQLite said: {detail}";
+
+    private static string StorageCause(int sqliteCode) => sqliteCode switch
+    {
+        13 => "the disk is full",
+        8 => "the file is read-only",
+        10 => "an I/O error",
+        11 or 26 => "the file is damaged",
+        14 => "the file cannot be opened",
+        _ => "SQLite error " + sqliteCode.ToString(CultureInfo.InvariantCulture),
+    };
+
+    /// <summary>
+    /// What a job's last error and an execution's error hold for an exception: its message on the first line, so the
+    /// text reads like the errors the library writes itself, then a blank line and the exception as .NET prints it
+    /// (type, message, inner exceptions and stack trace).
+    /// </summary>
+    public static string Describe(Exception ex) => ex.Message + "\n\n" + ex;
+
     /// <summary>A value quoted for a message: cut to 60 characters, control characters escaped.</summary>
     public static string Show(string? value)
     {

@@ -38,6 +38,15 @@ internal static partial class Log
     [LoggerMessage(2005, LogLevel.Warning, "Worker {WorkerId} lost the lease of job {JobId} ({Kind}); the settle was not applied")]
     public static partial void LeaseLost(this ILogger logger, string workerId, long jobId, string kind);
 
+    [LoggerMessage(2006, LogLevel.Debug, "Job {JobId} ({Kind}) completed on attempt {Attempt}")]
+    public static partial void JobCompleted(this ILogger logger, long jobId, string kind, int attempt);
+
+    [LoggerMessage(2007, LogLevel.Information, "Job {JobId} ({Kind}) was cancelled while running, on attempt {Attempt}, as requested")]
+    public static partial void JobCancelledWhileRunning(this ILogger logger, long jobId, string kind, int attempt);
+
+    [LoggerMessage(2008, LogLevel.Debug, "Job {JobId} ({Kind}) was released on attempt {Attempt}, which does not count")]
+    public static partial void JobReleased(this ILogger logger, long jobId, string kind, int attempt);
+
     [LoggerMessage(2101, LogLevel.Information, "Worker {WorkerId} started on queues {Queues} with concurrency {Concurrency}")]
     public static partial void ProcessorStarted(this ILogger logger, string workerId, string queues, int concurrency);
 
@@ -50,8 +59,8 @@ internal static partial class Log
     [LoggerMessage(2104, LogLevel.Warning, "Handler of job {JobId} ({Kind}) failed on attempt {Attempt}")]
     public static partial void HandlerFailed(this ILogger logger, Exception ex, long jobId, string kind, int attempt);
 
-    [LoggerMessage(2105, LogLevel.Warning, "Job {JobId} ({Kind}) interrupted: {Reason}")]
-    public static partial void JobInterrupted(this ILogger logger, long jobId, string kind, Processing.StopReason reason);
+    [LoggerMessage(2105, LogLevel.Warning, "Job {JobId} ({Kind}) timed out after {Timeout} on attempt {Attempt}; its handler is stopped")]
+    public static partial void JobTimedOut(this ILogger logger, long jobId, string kind, TimeSpan timeout, int attempt);
 
     [LoggerMessage(2106, LogLevel.Error, "Settling job {JobId} ({Kind}) failed; the job is retaken when its lease expires")]
     public static partial void SettleFailed(this ILogger logger, Exception ex, long jobId, string kind);
@@ -67,4 +76,19 @@ internal static partial class Log
 
     [LoggerMessage(2110, LogLevel.Warning, "Worker {WorkerId} released {Count} running jobs at shutdown")]
     public static partial void JobsReleasedAtShutdown(this ILogger logger, string workerId, int count);
+
+    [LoggerMessage(2111, LogLevel.Debug, "Job {JobId} ({Kind}): cancellation was requested; its handler is stopped")]
+    public static partial void JobCancelRequested(this ILogger logger, long jobId, string kind);
+
+    [LoggerMessage(2112, LogLevel.Debug, "Job {JobId} ({Kind}) is released because the worker is stopping")]
+    public static partial void JobStoppedForShutdown(this ILogger logger, long jobId, string kind);
+
+    [LoggerMessage(2113, LogLevel.Warning, "Worker {WorkerId} lost the lease of job {JobId} ({Kind}) before it finished; its handler is stopped and nothing is written")]
+    public static partial void LeaseLostWhileRunning(this ILogger logger, string workerId, long jobId, string kind);
+
+    [LoggerMessage(2114, LogLevel.Debug, "Handler of job {JobId} ({Kind}) stopped when its cancellation token fired")]
+    public static partial void HandlerStopped(this ILogger logger, long jobId, string kind);
+
+    [LoggerMessage(2115, LogLevel.Warning, "Worker {WorkerId} could not start held jobs; their leases run out and they are claimed again without spending an attempt")]
+    public static partial void StartHeldFailed(this ILogger logger, Exception ex, string workerId);
 }

@@ -59,12 +59,73 @@ internal sealed class Worker : IWorker
     public async Task<IReadOnlyList<ClaimedJob>> ClaimAsync(int maxJobs = 1, CancellationToken cancellationToken = default)
     {
         Guard.InRange(maxJobs, 1, 1000, nameof(maxJobs));
-        var args = maxJobs == 1 ? _claim : _claim with { MaxJobs = maxJobs };
-        return await _store.WriteAsync(args, static (s, tx, a) => s.Claim(tx, a), cancellationToken).ConfigureAwait(false);
+        return await ClaimAsync(maxJobs, startCount: maxJobs, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Parks a claim of up to <paramref name="maxJobs"/> in the store; see <see cref="JobStore.ParkClaim"/>.</summary>
-    public ParkedClaim ParkClaim(int maxJobs) => _store.ParkClaim(_claim with { MaxJobs = maxJobs });
+    /// <summary>
+    /// Claims up to <paramref name="maxJobs"/> jobs, of which the first <paramref name="startCount"/> start now and the
+    /// rest are held for <see cref="StartHeldAsync"/>: a held job spends no attempt until its handler is about to run.
+    /// </summary>
+    public async Task<List<ClaimedJob>> ClaimAsync(int maxJobs, int startCount, CancellationToken cancellationToken)
+    {
+        var args = maxJobs == 1 && startCount >= 1 ? _claim : _claim with { MaxJobs = maxJobs, StartCount = startCount };
+        var jobs = await _store.WriteAsync(args, static (s, tx, a) => s.Claim(tx, a), cancellationToken).ConfigureAwait(false);
+        LogClaimed(jobs);
+        return jobs;
+    }
+
+    /// <summary>Logs a claim once it has committed.</summary>
+    public void LogClaimed(List<ClaimedJob> jobs)
+    {
+        if (jobs.Count > 0)
+        {
+            _logger.JobsClaimed(WorkerId, jobs.Count);
+        }
+    }
+
+    /// <summary>Parks a claim of up to <paramref name="maxJobs"/> in the store, as <see cref="ClaimAsync(int, int, CancellationToken)"/>; see <see cref="JobStore.ParkClaim"/>.</summary>
+    public ParkedClaim ParkClaim(int maxJobs, int startCount) => _store.ParkClaim(_claim with { MaxJobs = maxJobs, StartCount = startCount });
+
+    /// <summary>Counts the attempts of held jobs whose handlers are about to run, in one write.</summary>
+    public Task<HeldStart[]> StartHeldAsync(IReadOnlyList<ClaimedJob> jobs) =>
+        _store.WriteAsync(jobs, static (s, tx, list) =>
+        {
+            var now = s.NowMs;
+            var results = new HeldStart[list.Count];
+            for (var i = 0; i < list.Count; i++)
+            {
+                results[i] = s.StartHeld(tx, list[i].Id, list[i].LeaseToken, now);
+            }
+
+            return results;
+        }, CancellationToken.None);
+
+    /// <summary>Renews the leases of several jobs in one write; the caller decides what a lost lease means.</summary>
+    public async Task<RenewResult[]> RenewManyAsync(IReadOnlyList<ClaimedJob> jobs, CancellationToken cancellationToken)
+    {
+        var leaseMs = _claim.LeaseMs;
+        var (results, until) = await _store.WriteAsync((jobs, leaseMs), static (s, tx, a) =>
+        {
+            var until = s.NowMs + a.leaseMs;
+            var results = new RenewResult[a.jobs.Count];
+            for (var i = 0; i < a.jobs.Count; i++)
+            {
+                results[i] = s.Renew(tx, a.jobs[i].Id, a.jobs[i].LeaseToken, until);
+            }
+
+            return (results, until);
+        }, cancellationToken).ConfigureAwait(false);
+
+        for (var i = 0; i < jobs.Count; i++)
+        {
+            if (results[i] != RenewResult.LeaseLost)
+            {
+                jobs[i].LeaseExpiresAt = Times.FromMs(until);
+            }
+        }
+
+        return results;
+    }
 
     public async Task<bool> CompleteAsync(ClaimedJob job, CancellationToken cancellationToken = default)
     {
@@ -72,6 +133,7 @@ internal sealed class Worker : IWorker
         var done = await _store.WriteAsync(job, static (s, tx, j) => s.Complete(tx, j.Id, j.LeaseToken, s.NowMs), cancellationToken).ConfigureAwait(false);
         if (done)
         {
+            _logger.JobCompleted(job.Id, job.Type, job.Attempt);
             _store.Changes.Notify();
         }
         else
@@ -109,6 +171,14 @@ internal sealed class Worker : IWorker
 
             return result;
         }, cancellationToken).ConfigureAwait(false);
+        for (var i = 0; i < jobs.Count; i++)
+        {
+            if (applied[i])
+            {
+                _logger.JobCompleted(jobs[i].Id, jobs[i].Type, jobs[i].Attempt);
+            }
+        }
+
         _store.Changes.Notify();
         return applied;
     }
@@ -147,9 +217,14 @@ internal sealed class Worker : IWorker
             // Idle workers recompute when to look again.
             _store.Available.Notify();
         }
+        else if (result.State == JobState.Cancelled)
+        {
+            _logger.JobCancelledWhileRunning(job.Id, job.Type, job.Attempt);
+            _store.Changes.Notify();
+        }
         else
         {
-            _logger.JobDead(job.Id, job.Type, job.Attempt, error);
+            _logger.JobDead(job.Id, job.Type, job.Attempt, FirstLine(error));
             _store.Changes.Notify();
         }
 
@@ -178,6 +253,12 @@ internal sealed class Worker : IWorker
         return result;
     }
 
+    private static string FirstLine(string error)
+    {
+        var end = error.IndexOf('\n', StringComparison.Ordinal);
+        return end < 0 ? error : error[..end];
+    }
+
     public async Task<bool> ReleaseAsync(ClaimedJob job, TimeSpan delay = default, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(job);
@@ -191,6 +272,7 @@ internal sealed class Worker : IWorker
 
         if (released)
         {
+            _logger.JobReleased(job.Id, job.Type, job.Attempt);
             _store.Changes.Notify();
             _store.Available.Notify();
         }

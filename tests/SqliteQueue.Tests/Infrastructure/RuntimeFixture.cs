@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using SqliteQueue.Internal.Processing;
 
@@ -9,11 +10,17 @@ public sealed class RuntimeFixture : IAsyncDisposable
 {
     private readonly List<(Task Run, CancellationTokenSource Stop)> _running = [];
 
-    public RuntimeFixture(Action<SqliteQueueBuilder> register, Action<IServiceCollection>? services = null, Action<SqliteQueueOptions>? configure = null)
+    public RuntimeFixture(Action<SqliteQueueBuilder> register, Action<IServiceCollection>? services = null, Action<SqliteQueueOptions>? configure = null, LogCapture? logs = null)
     {
         Db = new TestDatabase(configure: configure);
+        Logs = logs;
         var collection = new ServiceCollection();
         collection.AddSingleton<TimeProvider>(Db.Time);
+        if (logs is not null)
+        {
+            collection.AddSingleton<ILoggerFactory>(logs);
+        }
+
         services?.Invoke(collection);
         var builder = collection.AddSqliteQueue(o =>
         {
@@ -30,6 +37,9 @@ public sealed class RuntimeFixture : IAsyncDisposable
 
     public ManualTimeProvider Time => Db.Time;
 
+    /// <summary>Every log entry of the queue and its processors, when the fixture was given a capture.</summary>
+    public LogCapture? Logs { get; }
+
     public ServiceProvider Provider { get; }
 
     public SqliteJobQueue Queue { get; }
@@ -41,7 +51,7 @@ public sealed class RuntimeFixture : IAsyncDisposable
         var options = new QueueWorkerOptions { WorkerId = "processor" };
         configure?.Invoke(options);
         var registry = Provider.GetService<HandlerRegistry>() ?? new HandlerRegistry([]);
-        return new JobProcessor(Queue, registry, Provider.GetRequiredService<IServiceScopeFactory>(), options, NullLoggerFactory.Instance);
+        return new JobProcessor(Queue, registry, Provider.GetRequiredService<IServiceScopeFactory>(), options, (ILoggerFactory?)Logs ?? NullLoggerFactory.Instance);
     }
 
     /// <summary>Starts the processor's loop; it is stopped (gracefully) on dispose unless stopped before.</summary>

@@ -29,7 +29,31 @@ internal sealed class WorkerProcess : IDisposable
     /// <summary>The built test worker's dll, recorded by the test project's build in an assembly attribute.</summary>
     public static string WorkerDll { get; } = FindWorkerDll();
 
-    public static WorkerProcess Start(string dbPath, string workerId, int leaseMs, int batch, int holdMs, int idleExitMs)
+    public static WorkerProcess Start(string dbPath, string workerId, int leaseMs, int batch, int holdMs, int idleExitMs) =>
+        Launch(workerId,
+        [
+            "--db", dbPath,
+            "--worker-id", workerId,
+            "--lease-ms", Number(leaseMs),
+            "--batch", Number(batch),
+            "--hold-ms", Number(holdMs),
+            "--idle-exit-ms", Number(idleExitMs),
+            "--control-stdin",
+        ]);
+
+    /// <summary>A process running the hosted worker with handlers (see the test worker's HandlerMode); it starts at once.</summary>
+    public static WorkerProcess StartHosted(string dbPath, string workerId, int leaseMs, int concurrency, int holdMs) =>
+        Launch(workerId,
+        [
+            "--db", dbPath,
+            "--worker-id", workerId,
+            "--lease-ms", Number(leaseMs),
+            "--concurrency", Number(concurrency),
+            "--hold-ms", Number(holdMs),
+            "--handlers",
+        ]);
+
+    private static WorkerProcess Launch(string workerId, string[] args)
     {
         var start = new ProcessStartInfo(DotnetHost())
         {
@@ -40,17 +64,7 @@ internal sealed class WorkerProcess : IDisposable
             StandardOutputEncoding = Encoding.UTF8,
             StandardErrorEncoding = Encoding.UTF8,
         };
-        string[] args =
-        [
-            WorkerDll,
-            "--db", dbPath,
-            "--worker-id", workerId,
-            "--lease-ms", Number(leaseMs),
-            "--batch", Number(batch),
-            "--hold-ms", Number(holdMs),
-            "--idle-exit-ms", Number(idleExitMs),
-            "--control-stdin",
-        ];
+        start.ArgumentList.Add(WorkerDll);
         foreach (var arg in args)
         {
             start.ArgumentList.Add(arg);

@@ -57,18 +57,50 @@ public sealed class FaultTests
         var big = new string('x', 100_000);
         var act = () => db.Client.EnqueueManyAsync("t", Enumerable.Range(0, 50).Select(_ => big));
 
-        (await act.Should().ThrowAsync<SqliteException>()).Which.SqliteErrorCode.Should().Be(13);
+        var full = (await act.Should().ThrowAsync<QueueStorageException>()).Which;
+        full.InnerException.Should().BeOfType<SqliteException>().Which.SqliteErrorCode.Should().Be(13);
+        full.Message.Should().Be(Internal.Errors.StorageFailed(db.Path, 13, full.InnerException!.Message));
+        full.Message.Should().Contain("the disk is full");
         var stats = (await db.Client.GetStatsAsync()).For("default");
         stats.Pending.Should().Be(100, "the failed batch added nothing and lost nothing");
         var worker = db.Worker();
-        (await worker.Invoking(w => w.ClaimAsync(100)).Should().ThrowAsync<SqliteException>("a claim writes too"))
-            .Which.SqliteErrorCode.Should().Be(13);
+        (await worker.Invoking(w => w.ClaimAsync(100)).Should().ThrowAsync<QueueStorageException>("a claim writes too"))
+            .Which.InnerException.Should().BeOfType<SqliteException>().Which.SqliteErrorCode.Should().Be(13);
         (await db.Client.GetStatsAsync()).For("default").Running.Should().Be(0, "the failed claim took nothing");
 
         Scalar(writer, "PRAGMA max_page_count = 1073741823;");
         var claimed = await worker.ClaimAsync(100);
         claimed.Select(j => j.Id).Should().BeEquivalentTo(committed);
+
+        // Completions write history rows: with no page to spare they fail whole, and succeed once there is room.
+        pages = Convert.ToInt64(Scalar(writer, "PRAGMA page_count;"), System.Globalization.CultureInfo.InvariantCulture);
+        Scalar(writer, $"PRAGMA max_page_count = {pages};");
+        (await worker.Invoking(w => w.CompleteManyAsync(claimed)).Should().ThrowAsync<QueueStorageException>("a completion writes too"))
+            .Which.InnerException.Should().BeOfType<SqliteException>().Which.SqliteErrorCode.Should().Be(13);
+        (await db.Client.GetStatsAsync()).For("default").Running.Should().Be(100, "the failed completion changed nothing");
+        Scalar(writer, "PRAGMA max_page_count = 1073741823;");
+        (await worker.CompleteManyAsync(claimed)).Should().OnlyContain(applied => applied);
         (await db.Client.EnqueueAsync("t", big)).Should().BePositive("the store recovers once there is room");
+    }
+
+    [Fact]
+    public async Task A_store_that_cannot_write_reports_it_with_the_library_exception_and_recovers()
+    {
+        await using var db = new TestDatabase();
+        var id = await db.Client.EnqueueAsync("t", 0);
+        var writer = (SqliteConnection)typeof(JobStore).GetField("_writer", BindingFlags.NonPublic | BindingFlags.Instance)!.GetValue(db.Queue.Store)!;
+
+        // query_only makes every write on the connection fail as a read-only database would.
+        Scalar(writer, "PRAGMA query_only = 1;");
+        var act = () => db.Client.EnqueueAsync("t", 1);
+        var readOnly = (await act.Should().ThrowAsync<QueueStorageException>()).Which;
+        readOnly.InnerException.Should().BeOfType<SqliteException>().Which.SqliteErrorCode.Should().Be(8);
+        readOnly.Message.Should().Contain("the file is read-only");
+        var cancel = () => db.Client.CancelAsync(id);
+        (await cancel.Should().ThrowAsync<QueueStorageException>()).Which.InnerException.Should().BeOfType<SqliteException>();
+
+        Scalar(writer, "PRAGMA query_only = 0;");
+        (await db.Client.EnqueueAsync("t", 1)).Should().BeGreaterThan(id);
     }
 
     private static object? Scalar(SqliteConnection connection, string sql)

@@ -48,6 +48,7 @@ internal sealed class JobProcessor
     private readonly ConcurrentQueue<RunningJob> _completions = new();
     private int _completing;
     private int _held;
+    private int _reserved;
     private int _finishedSinceSample;
     private long _rateSampledAt = Stopwatch.GetTimestamp();
     private double _completionRate;
@@ -78,7 +79,7 @@ internal sealed class JobProcessor
     public string WorkerId => _worker.WorkerId;
 
     /// <summary>The jobs whose handlers are running now (including ones whose job has already moved on).</summary>
-    public int RunningCount => _options.Concurrency - _slots.CurrentCount;
+    public int RunningCount => _options.Concurrency - _slots.CurrentCount - Volatile.Read(ref _reserved);
 
     /// <summary>The jobs this worker holds: claimed and not yet finished, whether running or waiting for a slot.</summary>
     public int HeldCount => Volatile.Read(ref _held);
@@ -243,14 +244,16 @@ internal sealed class JobProcessor
     {
         // Reserve the room first, so the dispatcher's finishing jobs never let the count run past capacity.
         Interlocked.Add(ref _held, take);
-        IReadOnlyList<ClaimedJob> jobs;
+        var reserved = ReserveSlots(take);
+        List<ClaimedJob> jobs;
         try
         {
-            jobs = await _worker.ClaimAsync(take, cancellationToken).ConfigureAwait(false);
+            jobs = await _worker.ClaimAsync(take, reserved, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
             Interlocked.Add(ref _held, -take);
+            ReturnSlots(reserved);
             throw;
         }
 
@@ -259,55 +262,107 @@ internal sealed class JobProcessor
             Interlocked.Add(ref _held, jobs.Count - take);
         }
 
-        Accept(jobs, start: true);
+        Accept(jobs, reserved, start: true);
         return jobs.Count;
     }
 
     /// <summary>
-    /// Takes claimed jobs on: each is started here if nothing waits ahead of it and a slot is free, else queued for
-    /// the dispatcher. Without <paramref name="start"/> (the worker is stopping) they are only held, and shutdown
-    /// releases them without spending an attempt.
+    /// Takes up to <paramref name="count"/> free slots for the jobs of the next claim, which then start in the claim
+    /// itself; the rest of the claim is held until a slot frees. Jobs already waiting go first: with any in the buffer
+    /// nothing is reserved.
     /// </summary>
-    private void Accept(IReadOnlyList<ClaimedJob> jobs, bool start)
+    private int ReserveSlots(int count)
     {
-        foreach (var job in jobs)
+        var reserved = 0;
+        if (_ready.Reader.Count == 0)
         {
-            var run = new RunningJob(job);
-            _running[job.Id] = run;
-            if (!start)
+            while (reserved < count && _slots.Wait(0, CancellationToken.None))
             {
-                continue;
+                reserved++;
             }
+        }
 
-            // Starting here rather than through the dispatcher saves a thread wake-up on every pickup by an idle worker.
-            if (_ready.Reader.Count == 0 && _slots.Wait(0, CancellationToken.None))
+        Interlocked.Add(ref _reserved, reserved);
+        return reserved;
+    }
+
+    private void ReturnSlots(int count)
+    {
+        if (count > 0)
+        {
+            Interlocked.Add(ref _reserved, -count);
+            _slots.Release(count);
+        }
+    }
+
+    /// <summary>
+    /// Takes claimed jobs on: the first <paramref name="reserved"/> were claimed to start at once and run on the slots
+    /// reserved for them; the rest are held (their attempt not yet spent) and queued for the dispatcher. Without
+    /// <paramref name="start"/> (the worker is stopping) none runs, and shutdown releases them all.
+    /// </summary>
+    private void Accept(List<ClaimedJob> jobs, int reserved, bool start)
+    {
+        var starting = Math.Min(reserved, jobs.Count);
+        ReturnSlots(reserved - starting);
+        for (var i = 0; i < jobs.Count; i++)
+        {
+            var run = new RunningJob(jobs[i]);
+            _running[run.Job.Id] = run;
+            if (i < starting)
             {
-                Start(run);
+                Interlocked.Decrement(ref _reserved);
+                if (start)
+                {
+                    // Starting here rather than through the dispatcher saves a thread wake-up on every pickup by an idle worker.
+                    Start(run);
+                }
+                else
+                {
+                    _slots.Release();
+                }
             }
-            else
+            else if (start)
             {
                 _ready.Writer.TryWrite(run);
             }
         }
     }
 
-    /// <summary>Starts held jobs as concurrency slots free up, in the order they were claimed.</summary>
+    /// <summary>
+    /// Starts held jobs as concurrency slots free up, in the order they were claimed. A held job's attempt is counted
+    /// (one write for all the jobs that start together) before its handler runs, so a job whose handler never ran is
+    /// never charged for another job's crash.
+    /// </summary>
     private async Task DispatchLoopAsync(CancellationToken stopToken)
     {
+        var starting = new List<RunningJob>();
         try
         {
             while (await _ready.Reader.WaitToReadAsync(stopToken).ConfigureAwait(false))
             {
-                while (_ready.Reader.TryPeek(out var run))
+                while (_ready.Reader.TryPeek(out _))
                 {
                     await _slots.WaitAsync(stopToken).ConfigureAwait(false);
-                    if (!_ready.Reader.TryRead(out run))
+                    if (!_ready.Reader.TryRead(out var run))
                     {
                         _slots.Release();
                         break;
                     }
 
-                    Start(run);
+                    starting.Add(run);
+                    while (_ready.Reader.Count > 0 && _slots.Wait(0, CancellationToken.None))
+                    {
+                        if (!_ready.Reader.TryRead(out run))
+                        {
+                            _slots.Release();
+                            break;
+                        }
+
+                        starting.Add(run);
+                    }
+
+                    await StartHeldAsync(starting).ConfigureAwait(false);
+                    starting.Clear();
                 }
             }
         }
@@ -315,6 +370,81 @@ internal sealed class JobProcessor
         {
             // Jobs still waiting stay held; shutdown releases them.
         }
+    }
+
+    /// <summary>Counts the attempts of held jobs, each holding a slot, then starts them; the ones that may not run give their slot back.</summary>
+    private async Task StartHeldAsync(List<RunningJob> runs)
+    {
+        // One interrupted while it waited (cancelled in this process, or its lease lost) never runs: it is given back as it was.
+        var asked = new List<RunningJob>(runs.Count);
+        foreach (var run in runs)
+        {
+            if (run.Interrupted.IsCompleted)
+            {
+                _slots.Release();
+                _ = GiveBackHeldAsync(run, await run.Interrupted.ConfigureAwait(false) == StopReason.CancelRequested);
+            }
+            else
+            {
+                asked.Add(run);
+            }
+        }
+
+        if (asked.Count == 0)
+        {
+            return;
+        }
+
+        HeldStart[] results;
+        try
+        {
+            results = await _worker.StartHeldAsync(asked.Select(r => r.Job).ToList()).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            // Nothing was written: the jobs are still held in the store. Forgotten here, their leases run out and
+            // the next claim gives them back without spending an attempt.
+            _logger.StartHeldFailed(ex, WorkerId);
+            foreach (var run in asked)
+            {
+                _slots.Release();
+                Forget(run);
+            }
+
+            return;
+        }
+
+        for (var i = 0; i < asked.Count; i++)
+        {
+            var run = asked[i];
+            switch (results[i])
+            {
+                case HeldStart.Started:
+                    Start(run);
+                    break;
+                case HeldStart.CancellationRequested:
+                    _slots.Release();
+                    _ = GiveBackHeldAsync(run, cancelled: true);
+                    break;
+                default:
+                    _logger.LeaseLost(WorkerId, run.Job.Id, run.Job.Type);
+                    _slots.Release();
+                    Forget(run);
+                    break;
+            }
+        }
+    }
+
+    /// <summary>Gives a held job back without spending an attempt; one whose cancel was requested ends cancelled.</summary>
+    private async Task GiveBackHeldAsync(RunningJob run, bool cancelled)
+    {
+        if (cancelled)
+        {
+            _logger.JobCancelRequested(run.Job.Id, run.Job.Type);
+        }
+
+        await SettleAsync(run, () => _worker.ReleaseAsync(run.Job)).ConfigureAwait(false);
+        Forget(run);
     }
 
     /// <summary>
@@ -326,7 +456,8 @@ internal sealed class JobProcessor
     /// <returns>How many jobs the parked claim delivered, or null when it never ran and the caller should claim.</returns>
     private async Task<int?> WaitForWorkAsync(int take, CancellationToken stoppingToken)
     {
-        var parked = _worker.ParkClaim(take);
+        var reserved = ReserveSlots(take);
+        var parked = _worker.ParkClaim(take, reserved);
         try
         {
             await WaitForSignalAsync(parked.Claimed, stoppingToken).ConfigureAwait(false);
@@ -334,16 +465,20 @@ internal sealed class JobProcessor
         finally
         {
             // Unpark first: once no commit can take the claim, it either ran (and its jobs are this worker's) or never will.
-            if (!_store.TryUnpark(parked))
+            if (_store.TryUnpark(parked))
             {
-                await CollectParkedAsync(parked, stoppingToken).ConfigureAwait(false);
+                ReturnSlots(reserved);
+            }
+            else
+            {
+                await CollectParkedAsync(parked, reserved, stoppingToken).ConfigureAwait(false);
             }
         }
 
         return parked.Claimed.IsCompletedSuccessfully ? parked.Claimed.Result.Count : null;
     }
 
-    private async Task CollectParkedAsync(ParkedClaim parked, CancellationToken stoppingToken)
+    private async Task CollectParkedAsync(ParkedClaim parked, int reserved, CancellationToken stoppingToken)
     {
         List<ClaimedJob> jobs;
         try
@@ -353,13 +488,14 @@ internal sealed class JobProcessor
         catch (Exception ex)
         {
             // The claim was undone with the commit it rode in: nothing is held.
+            ReturnSlots(reserved);
             _logger.ClaimFailed(ex, WorkerId);
             return;
         }
 
+        _worker.LogClaimed(jobs);
         Interlocked.Add(ref _held, jobs.Count);
-
-        Accept(jobs, start: !stoppingToken.IsCancellationRequested);
+        Accept(jobs, reserved, start: !stoppingToken.IsCancellationRequested);
     }
 
     private async Task WaitForSignalAsync(Task parked, CancellationToken stoppingToken)
@@ -459,6 +595,11 @@ internal sealed class JobProcessor
                     {
                         await handler.ConfigureAwait(false);
                     }
+                    catch (OperationCanceledException) when (run.Token.IsCancellationRequested)
+                    {
+                        // The handler passed its token on, as it should: nothing went wrong.
+                        _logger.HandlerStopped(job.Id, job.Type);
+                    }
                     catch (Exception ex)
                     {
                         _logger.AbandonedHandlerFailed(ex, job.Id, job.Type);
@@ -466,6 +607,9 @@ internal sealed class JobProcessor
 
                     return;
                 }
+
+                // The outcome is decided now: the heartbeat leaves the job alone while its settle is written.
+                run.MarkDecided();
             }
 
             // The handler is done and its scope disposed: free its slot before the outcome is written, so the next
@@ -581,24 +725,34 @@ internal sealed class JobProcessor
 
         if (ex is PermanentJobFailureException)
         {
-            return SettleAsync(run, () => _worker.FailAsync(job, ex.ToString(), permanent: true));
+            return SettleAsync(run, () => _worker.FailAsync(job, Errors.Describe(ex), permanent: true));
         }
 
         _logger.HandlerFailed(ex, job.Id, job.Type, job.Attempt);
-        return SettleAsync(run, () => _worker.FailAsync(job, ex.ToString()));
+        return SettleAsync(run, () => _worker.FailAsync(job, Errors.Describe(ex)));
     }
 
     private Task SettleInterruptedAsync(RunningJob run, StopReason reason)
     {
         var job = run.Job;
-        _logger.JobInterrupted(job.Id, job.Type, reason);
-        return reason switch
+        run.MarkDecided();
+        switch (reason)
         {
-            StopReason.Timeout => SettleAsync(run, () => _worker.FailAsync(job, Errors.JobTimedOut(job.Timeout ?? TimeSpan.Zero))),
-            StopReason.CancelRequested => SettleAsync(run, () => _worker.FailAsync(job, Errors.JobCancelledWhileRunning)),
-            StopReason.Shutdown => SettleAsync(run, () => _worker.ReleaseAsync(job)),
-            _ => Task.CompletedTask, // Lease lost: the job belongs to someone else now; nothing may be written.
-        };
+            case StopReason.Timeout:
+                _logger.JobTimedOut(job.Id, job.Type, job.Timeout ?? TimeSpan.Zero, job.Attempt);
+                return SettleAsync(run, () => _worker.FailAsync(job, Errors.JobTimedOut(job.Timeout ?? TimeSpan.Zero)));
+            case StopReason.CancelRequested:
+                _logger.JobCancelRequested(job.Id, job.Type);
+                return SettleAsync(run, () => _worker.FailAsync(job, Errors.JobCancelledWhileRunning));
+            case StopReason.Shutdown:
+                _logger.JobStoppedForShutdown(job.Id, job.Type);
+                return SettleAsync(run, () => _worker.ReleaseAsync(job));
+            default:
+                // The job belongs to someone else now; nothing may be written.
+                _logger.LeaseLostWhileRunning(WorkerId, job.Id, job.Type);
+                run.MarkSettled();
+                return Task.CompletedTask;
+        }
     }
 
     private async Task SettleAsync<T>(RunningJob run, Func<Task<T>> settle)
@@ -625,17 +779,24 @@ internal sealed class JobProcessor
             try
             {
                 await Task.Delay(_heartbeat, _store.Time, token).ConfigureAwait(false);
-                var runs = _running.Values.Where(r => !r.Interrupted.IsCompleted && !r.IsSettled).ToList();
+
+                // A job whose outcome is decided is being settled: renewing it could only race its own settle.
+                var runs = _running.Values.Where(r => !r.IsDecided && !r.Interrupted.IsCompleted).ToList();
                 if (runs.Count == 0)
                 {
                     continue;
                 }
 
-                // Issued together, the renewals are committed in one transaction by the store.
-                var results = await Task.WhenAll(runs.Select(r => _worker.RenewLeaseAsync(r.Job, token))).ConfigureAwait(false);
+                var results = await _worker.RenewManyAsync(runs.Select(r => r.Job).ToList(), token).ConfigureAwait(false);
                 for (var i = 0; i < runs.Count; i++)
                 {
-                    if (results[i] == RenewResult.LeaseLost && !runs[i].IsSettled)
+                    // Decided meanwhile: the renewal met the settle's commit, not a lost lease.
+                    if (runs[i].IsDecided)
+                    {
+                        continue;
+                    }
+
+                    if (results[i] == RenewResult.LeaseLost)
                     {
                         runs[i].Interrupt(StopReason.LeaseLost);
                     }
@@ -723,6 +884,8 @@ internal sealed class JobProcessor
 
     private sealed class RunningJob(ClaimedJob job) : IDisposable
     {
+        private volatile bool _decided;
+
         private readonly CancellationTokenSource _cts = new();
         private readonly TaskCompletionSource<StopReason> _interrupted = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private readonly TaskCompletionSource _settled = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -765,7 +928,12 @@ internal sealed class JobProcessor
 
         public bool IsStarted { get; private set; }
 
+        /// <summary>The handler has returned or been interrupted: what is written for the job is settled by that.</summary>
+        public bool IsDecided => _decided;
+
         public void MarkStarted() => IsStarted = true;
+
+        public void MarkDecided() => _decided = true;
 
         public void MarkSettled() => _settled.TrySetResult();
 

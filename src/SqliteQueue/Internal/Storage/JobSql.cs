@@ -43,14 +43,17 @@ internal static class JobSql
         WHERE queue = @queue AND dedup_key = @dedup_key AND state IN ('pending', 'running');
         """;
 
-    // Claims. One job: one UPDATE ... RETURNING with "id = (subquery)". Several: the pending rows are read in claim
+    // Claims. A claimed job either starts now (@start = 1: its attempt counts and started_at is set) or is held in the
+    // worker's buffer until a slot frees (@start = 0: started_at stays NULL, and StartHeldJob counts the attempt
+    // when its handler is about to run); a held job whose lease runs out is given back without spending an attempt.
+    // One job: one UPDATE ... RETURNING with "id = (subquery)". Several: the pending rows are read in claim
     // order and then updated one by one by id, inside the same IMMEDIATE transaction. The one-statement form
     // "id IN (subquery) ... RETURNING" builds two temporary b-trees per claim, which measured ~300 us on an idle
     // worker's first claim (fresh memory) against ~50 us for this form, and no faster when warm.
     public const string ClaimOneFifo = """
         UPDATE {prefix}jobs
-        SET state = 'running', attempt = attempt + 1, lease_owner = @owner, lease_token = @token,
-            lease_expires_at = @until, started_at = @now
+        SET state = 'running', attempt = attempt + @start, lease_owner = @owner, lease_token = @token,
+            lease_expires_at = @until, started_at = CASE WHEN @start THEN @now END
         WHERE id = (SELECT id FROM {prefix}jobs
                     WHERE queue = @queue AND state = 'pending' AND run_at <= @now
                     ORDER BY run_at, id LIMIT 1)
@@ -59,8 +62,8 @@ internal static class JobSql
 
     public const string ClaimOneLifo = """
         UPDATE {prefix}jobs
-        SET state = 'running', attempt = attempt + 1, lease_owner = @owner, lease_token = @token,
-            lease_expires_at = @until, started_at = @now
+        SET state = 'running', attempt = attempt + @start, lease_owner = @owner, lease_token = @token,
+            lease_expires_at = @until, started_at = CASE WHEN @start THEN @now END
         WHERE id = (SELECT id FROM {prefix}jobs
                     WHERE queue = @queue AND state = 'pending' AND run_at <= @now
                     ORDER BY run_at DESC, id DESC LIMIT 1)
@@ -69,8 +72,8 @@ internal static class JobSql
 
     public const string ClaimOnePriority = """
         UPDATE {prefix}jobs
-        SET state = 'running', attempt = attempt + 1, lease_owner = @owner, lease_token = @token,
-            lease_expires_at = @until, started_at = @now
+        SET state = 'running', attempt = attempt + @start, lease_owner = @owner, lease_token = @token,
+            lease_expires_at = @until, started_at = CASE WHEN @start THEN @now END
         WHERE id = (SELECT id FROM {prefix}jobs
                     WHERE queue = @queue AND state = 'pending' AND run_at <= @now
                     ORDER BY priority, run_at, id LIMIT 1)
@@ -79,8 +82,8 @@ internal static class JobSql
 
     public const string ClaimOneInClass = """
         UPDATE {prefix}jobs
-        SET state = 'running', attempt = attempt + 1, lease_owner = @owner, lease_token = @token,
-            lease_expires_at = @until, started_at = @now
+        SET state = 'running', attempt = attempt + @start, lease_owner = @owner, lease_token = @token,
+            lease_expires_at = @until, started_at = CASE WHEN @start THEN @now END
         WHERE id = (SELECT id FROM {prefix}jobs
                     WHERE queue = @queue AND state = 'pending' AND priority = @priority AND run_at <= @now
                     ORDER BY run_at, id LIMIT 1)
@@ -116,9 +119,20 @@ internal static class JobSql
 
     public const string ClaimById = """
         UPDATE {prefix}jobs
-        SET state = 'running', attempt = attempt + 1, lease_owner = @owner, lease_token = @token,
-            lease_expires_at = @until, started_at = @now
+        SET state = 'running', attempt = attempt + @start, lease_owner = @owner, lease_token = @token,
+            lease_expires_at = @until, started_at = CASE WHEN @start THEN @now END
         WHERE id = @id AND state = 'pending';
+        """;
+
+    // A held job's handler is about to run: its attempt counts from here on, so a job that kills its worker is
+    // dead-lettered after max_attempts while the jobs held beside it lose nothing. One whose cancel was requested
+    // stays held (its worker gives it back, and it ends cancelled having spent nothing).
+    public const string StartHeldJob = """
+        UPDATE {prefix}jobs
+        SET attempt = attempt + 1 - cancel_requested,
+            started_at = CASE WHEN cancel_requested THEN NULL ELSE @now END
+        WHERE id = @id AND state = 'running' AND lease_token = @token AND started_at IS NULL
+        RETURNING cancel_requested;
         """;
 
     // Skip scan over the priority index: one seek to find each distinct priority and one to read its earliest
@@ -149,18 +163,24 @@ internal static class JobSql
         SELECT EXISTS (SELECT 1 FROM {prefix}jobs INDEXED BY {prefix}jobs_running_lease WHERE state = 'running' AND lease_expires_at <= @now);
         """;
 
-    // A job whose worker vanished is retaken here, inside the claim transaction; its attempt already counted,
-    // so a job that keeps killing its worker is dead-lettered after max_attempts.
-    public const string RescueExpiredLeases = """
+    // A job whose worker vanished is retaken here, inside the claim transaction. A job whose handler had started has
+    // spent its attempt, so a job that keeps killing its worker is dead-lettered after max_attempts; a job still held
+    // in the worker's buffer (started_at NULL) goes back as it was, with no execution of its own.
+    public const string RescueExpiredExecutions = """
         INSERT INTO {prefix}executions (job_id, attempt, worker_id, started_at, finished_at, outcome, error)
         SELECT id, attempt, lease_owner, started_at, @now, 'lease_expired', @error
-        FROM {prefix}jobs INDEXED BY {prefix}jobs_running_lease WHERE state = 'running' AND lease_expires_at <= @now;
+        FROM {prefix}jobs INDEXED BY {prefix}jobs_running_lease
+        WHERE state = 'running' AND lease_expires_at <= @now AND started_at IS NOT NULL;
+        """;
+
+    public const string RescueExpiredLeases = """
         UPDATE {prefix}jobs INDEXED BY {prefix}jobs_running_lease
         SET state = CASE WHEN cancel_requested THEN 'cancelled'
-                         WHEN attempt >= max_attempts THEN 'dead'
+                         WHEN started_at IS NOT NULL AND attempt >= max_attempts THEN 'dead'
                          ELSE 'pending' END,
-            finished_at = CASE WHEN cancel_requested OR attempt >= max_attempts THEN @now END,
-            last_error = @error, lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL
+            finished_at = CASE WHEN cancel_requested OR (started_at IS NOT NULL AND attempt >= max_attempts) THEN @now END,
+            last_error = CASE WHEN started_at IS NOT NULL THEN @error ELSE last_error END,
+            lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL
         WHERE state = 'running' AND lease_expires_at <= @now;
         """;
 
@@ -188,14 +208,14 @@ internal static class JobSql
         RETURNING state, run_at;
         """;
 
-    // Giving a job back undoes the attempt counted at claim time.
+    // Giving a job back undoes the attempt counted when it started; a held job never spent one and leaves no execution.
     public const string ReleaseJob = """
         INSERT INTO {prefix}executions (job_id, attempt, worker_id, started_at, finished_at, outcome, error)
         SELECT id, attempt, lease_owner, started_at, @now, 'released', NULL
-        FROM {prefix}jobs WHERE id = @id AND state = 'running' AND lease_token = @token;
+        FROM {prefix}jobs WHERE id = @id AND state = 'running' AND lease_token = @token AND started_at IS NOT NULL;
         UPDATE {prefix}jobs
         SET state = CASE WHEN cancel_requested THEN 'cancelled' ELSE 'pending' END,
-            attempt = attempt - 1,
+            attempt = CASE WHEN started_at IS NULL THEN attempt ELSE attempt - 1 END,
             run_at = @run_at,
             finished_at = CASE WHEN cancel_requested THEN @now END,
             lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL

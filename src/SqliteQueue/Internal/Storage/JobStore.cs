@@ -10,8 +10,19 @@ namespace SqliteQueue.Internal.Storage;
 internal readonly record struct JobInsert(
     string Queue, string Type, string Payload, int Priority, long RunAtMs, int MaxAttempts, long? TimeoutMs, string? DedupKey);
 
-/// <summary>What one claim asks for.</summary>
-internal sealed record ClaimArgs(string WorkerId, IReadOnlyList<string> Queues, ISchedulingStrategy Strategy, long LeaseMs, int MaxJobs);
+/// <summary>
+/// What one claim asks for. The first <c>StartCount</c> jobs claimed start at once (their attempt counts now); the
+/// rest are held in the worker's buffer until <see cref="JobStore.StartHeld"/>.
+/// </summary>
+internal sealed record ClaimArgs(string WorkerId, IReadOnlyList<string> Queues, ISchedulingStrategy Strategy, long LeaseMs, int MaxJobs, int StartCount = int.MaxValue);
+
+/// <summary>What became of a held job asked to start.</summary>
+internal enum HeldStart
+{
+    Started,
+    CancellationRequested,
+    LeaseLost,
+}
 
 /// <summary>
 /// The only code that touches SQL. Writes in this process pass one async gate onto one long-lived writer
@@ -23,6 +34,12 @@ internal sealed class JobStore : IDisposable, IAsyncDisposable
 {
     private const int SqliteBusy = 5;
     private const int SqliteLocked = 6;
+    private const int SqliteReadOnly = 8;
+    private const int SqliteIoError = 10;
+    private const int SqliteCorrupt = 11;
+    private const int SqliteFull = 13;
+    private const int SqliteCantOpen = 14;
+    private const int SqliteNotADatabase = 26;
     private const string LeaseExpiredError = "The worker's lease expired before it settled the job (the worker crashed, hung or lost the store).";
 
     private readonly ConnectionFactory _connections;
@@ -252,12 +269,19 @@ internal sealed class JobStore : IDisposable, IAsyncDisposable
 
                     tx.Commit();
                     NoteCommit(writer);
+                    if (_rescuedInTransaction > 0)
+                    {
+                        _logger.LeasesRescued(_rescuedInTransaction);
+                        _rescuedInTransaction = 0;
+                    }
+
                     break;
                 }
                 catch (SqliteException ex) when (IsBusy(ex))
                 {
                     // Class lists taken inside the rolled-back transaction may show its writes.
                     _priorityClasses.Clear();
+                    _rescuedInTransaction = 0;
                     if (attempt > Options.BusyRetries)
                     {
                         var busy = new QueueBusyException(Errors.Busy(DataSource, attempt), ex);
@@ -279,19 +303,15 @@ internal sealed class JobStore : IDisposable, IAsyncDisposable
                     // that never moves must not turn this pause into a hang.
                     await Task.Delay(TimeSpan.FromMilliseconds(25 * attempt), TimeProvider.System).ConfigureAwait(false);
                 }
-                catch (Exception ex) when (batch.Count == 1)
-                {
-                    _priorityClasses.Clear();
-                    batch[0].Fail(ex);
-                    return;
-                }
                 catch (Exception ex)
                 {
-                    // The transaction itself failed (not one item): every item shares the outcome.
+                    // The transaction itself failed (or its only item did): every item shares the outcome.
                     _priorityClasses.Clear();
+                    _rescuedInTransaction = 0;
+                    var failure = Translate(ex);
                     foreach (var item in batch)
                     {
-                        item.Fail(ex);
+                        item.Fail(failure);
                     }
 
                     return;
@@ -312,6 +332,7 @@ internal sealed class JobStore : IDisposable, IAsyncDisposable
     private void RunIsolated(WriteItem item, SqliteTransaction tx)
     {
         Savepoint(ref _savepoint, "SAVEPOINT item;", tx);
+        var rescuedBefore = _rescuedInTransaction;
         try
         {
             item.Run(this, tx);
@@ -325,9 +346,10 @@ internal sealed class JobStore : IDisposable, IAsyncDisposable
         {
             // What the item wrote is undone, but a class list taken inside it would still show it.
             _priorityClasses.Clear();
+            _rescuedInTransaction = rescuedBefore;
             Savepoint(ref _rollbackTo, "ROLLBACK TO item;", tx);
             Savepoint(ref _release, "RELEASE item;", tx);
-            item.Fail(ex);
+            item.Fail(Translate(ex));
         }
     }
 
@@ -355,6 +377,10 @@ internal sealed class JobStore : IDisposable, IAsyncDisposable
             {
                 return read(this, EnsureWriter(), state);
             }
+            catch (SqliteException ex)
+            {
+                throw Translate(ex);
+            }
             finally
             {
                 _gate.Release();
@@ -367,8 +393,15 @@ internal sealed class JobStore : IDisposable, IAsyncDisposable
         }
 
         ObjectDisposedException.ThrowIf(_disposed, this);
-        using var connection = _connections.OpenReader();
-        return read(this, connection, state);
+        try
+        {
+            using var connection = _connections.OpenReader();
+            return read(this, connection, state);
+        }
+        catch (SqliteException ex)
+        {
+            throw Translate(ex);
+        }
     }
 
     // ---- writes (called inside WriteAsync) ----
@@ -474,6 +507,9 @@ internal sealed class JobStore : IDisposable, IAsyncDisposable
 
     private int[][]? _sixteenSlots;
 
+    // Jobs rescued by the transaction being written; logged after its commit, dropped with a rollback.
+    private int _rescuedInTransaction;
+
     private static readonly string[][] SixteenNames = Enumerable.Range(0, 16)
         .Select(k => new[] { "@queue", "@type", "@payload", "@priority", "@run_at", "@max_attempts", "@timeout_ms" }
             .Select(n => n + k.ToString(CultureInfo.InvariantCulture)).ToArray())
@@ -518,11 +554,6 @@ internal sealed class JobStore : IDisposable, IAsyncDisposable
                     _priorityClasses.Remove(queue);
                 }
             }
-        }
-
-        if (claimed.Count > 0)
-        {
-            _logger.JobsClaimed(args.WorkerId, claimed.Count);
         }
 
         return claimed;
@@ -624,7 +655,7 @@ internal sealed class JobStore : IDisposable, IAsyncDisposable
 
     /// <summary>
     /// Expired leases are found by one index seek inside each claim, so a crashed worker's jobs come back
-    /// without a separate reaper.
+    /// without a separate reaper. The count is logged once the transaction has committed.
     /// </summary>
     public int RescueExpiredLeases(SqliteTransaction tx, long now)
     {
@@ -635,13 +666,32 @@ internal sealed class JobStore : IDisposable, IAsyncDisposable
             return 0;
         }
 
+        var executions = Raw(JobSql.RescueExpiredExecutions, tx);
+        executions.Set("@now", now);
+        executions.Set("@error", LeaseExpiredError);
+        executions.ExecuteNonQuery();
         var rescue = Raw(JobSql.RescueExpiredLeases, tx);
         rescue.Set("@now", now);
         rescue.Set("@error", LeaseExpiredError);
-        var rescued = rescue.ExecuteNonQuery() / 2;
+        var rescued = rescue.ExecuteNonQuery();
         _priorityClasses.Clear();
-        _logger.LeasesRescued(rescued);
+        _rescuedInTransaction += rescued;
         return rescued;
+    }
+
+    /// <summary>Counts the attempt of a held job whose handler is about to run; see <see cref="JobSql.StartHeldJob"/>.</summary>
+    public HeldStart StartHeld(SqliteTransaction tx, long id, long token, long now)
+    {
+        var command = Raw(JobSql.StartHeldJob, tx);
+        command.Set("@id", id);
+        command.Set("@token", token);
+        command.Set("@now", now);
+        return command.ExecuteScalarInt64() switch
+        {
+            null => HeldStart.LeaseLost,
+            0 => HeldStart.Started,
+            _ => HeldStart.CancellationRequested,
+        };
     }
 
     /// <summary>Runs one strategy plan on one queue; false when a step found fewer jobs than it asked for.</summary>
@@ -661,11 +711,11 @@ internal sealed class JobStore : IDisposable, IAsyncDisposable
             var before = claimed.Count;
             if (count == 1)
             {
-                ClaimOne(tx, step, queue, now, token, until, args.WorkerId, claimed);
+                ClaimOne(tx, step, queue, now, token, until, args, claimed);
             }
             else
             {
-                ClaimMany(tx, step, count, queue, now, token, until, args.WorkerId, claimed);
+                ClaimMany(tx, step, count, queue, now, token, until, args, claimed);
             }
 
             full &= claimed.Count - before == count;
@@ -740,12 +790,14 @@ internal sealed class JobStore : IDisposable, IAsyncDisposable
         }
     }
 
-    private void ClaimOne(SqliteTransaction tx, ClaimStep step, string queue, long now, long token, long until, string owner, List<ClaimedJob> claimed)
+    private void ClaimOne(SqliteTransaction tx, ClaimStep step, string queue, long now, long token, long until, ClaimArgs args, List<ClaimedJob> claimed)
     {
+        var start = claimed.Count < args.StartCount;
         var command = Raw(ForStep(step, JobSql.ClaimOneInClass, JobSql.ClaimOneFifo, JobSql.ClaimOneLifo, JobSql.ClaimOnePriority), tx);
         command.Set("@queue", queue);
         command.Set("@now", now);
-        command.Set("@owner", owner);
+        command.Set("@start", start ? 1 : 0);
+        command.Set("@owner", args.WorkerId);
         command.Set("@token", token);
         command.Set("@until", until);
         if (step.PriorityClass is { } priority)
@@ -758,8 +810,8 @@ internal sealed class JobStore : IDisposable, IAsyncDisposable
             command.Start();
             if (command.Read())
             {
-                // RETURNING shows the row as updated: the attempt already counts this claim.
-                claimed.Add(ReadClaimed(command, attemptOffset: 0, token, until));
+                // RETURNING shows the row as updated: the attempt already counts this claim, unless the job is held.
+                claimed.Add(ReadClaimed(command, attemptOffset: start ? 0 : 1, token, until));
             }
         }
         finally
@@ -769,7 +821,7 @@ internal sealed class JobStore : IDisposable, IAsyncDisposable
     }
 
     /// <summary>Reads the step's rows in claim order, then takes each by id (the transaction holds the write lock throughout).</summary>
-    private void ClaimMany(SqliteTransaction tx, ClaimStep step, int count, string queue, long now, long token, long until, string owner, List<ClaimedJob> claimed)
+    private void ClaimMany(SqliteTransaction tx, ClaimStep step, int count, string queue, long now, long token, long until, ClaimArgs args, List<ClaimedJob> claimed)
     {
         var select = Raw(ForStep(step, JobSql.PendingInClass, JobSql.PendingFifo, JobSql.PendingLifo, JobSql.PendingPriority), tx);
         select.Set("@queue", queue);
@@ -795,14 +847,16 @@ internal sealed class JobStore : IDisposable, IAsyncDisposable
         }
 
         var take = Raw(JobSql.ClaimById, tx);
-        take.Set("@owner", owner);
+        take.Set("@owner", args.WorkerId);
         take.Set("@token", token);
         take.Set("@until", until);
         take.Set("@now", now);
         var id = take.Slot("@id");
+        var start = take.Slot("@start");
         for (var i = first; i < claimed.Count; i++)
         {
             take.Set(id, claimed[i].Id);
+            take.Set(start, i < args.StartCount ? 1 : 0);
             if (take.ExecuteNonQuery() != 1)
             {
                 throw new InvalidOperationException($"Job {claimed[i].Id} was read as pending but could not be claimed.");
@@ -999,6 +1053,19 @@ internal sealed class JobStore : IDisposable, IAsyncDisposable
     }
 
     private static bool IsBusy(SqliteException ex) => ex.SqliteErrorCode is SqliteBusy or SqliteLocked;
+
+    /// <summary>
+    /// What a caller sees of a failure inside the store: SQLite's own errors become the library's exceptions (with
+    /// SQLite's as the inner one), so no raw driver exception reaches the caller; the library's own pass through.
+    /// </summary>
+    private Exception Translate(Exception ex) => ex switch
+    {
+        SqliteException { SqliteErrorCode: SqliteFull or SqliteIoError or SqliteReadOnly or SqliteCantOpen or SqliteCorrupt or SqliteNotADatabase } sqlite
+            => new QueueStorageException(Errors.StorageFailed(DataSource, sqlite.SqliteErrorCode, sqlite.Message), sqlite),
+        SqliteException sqlite when IsBusy(sqlite) => new QueueBusyException(Errors.Busy(DataSource, 1), sqlite),
+        SqliteException sqlite => new SqliteQueueException(Errors.StoreFailed(DataSource, sqlite.SqliteErrorCode, sqlite.Message), sqlite),
+        _ => ex,
+    };
 
     public void Dispose()
     {
