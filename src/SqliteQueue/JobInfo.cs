@@ -21,7 +21,7 @@ public sealed record JobInfo
     /// <summary>The current state.</summary>
     public required JobState State { get; init; }
 
-    /// <summary>The attempts started so far (the counter rises when the job is claimed).</summary>
+    /// <summary>The attempts started so far: the counter rises when a handler is about to run (or when a job is claimed by hand), not while the job waits in a worker's buffer.</summary>
     public required int Attempt { get; init; }
 
     /// <summary>The attempts allowed in all.</summary>
@@ -62,7 +62,7 @@ public sealed record JobInfo
 /// <param name="JobId">The job.</param>
 /// <param name="Attempt">The attempt number, from 1.</param>
 /// <param name="WorkerId">The worker that ran the attempt.</param>
-/// <param name="StartedAt">When the attempt was claimed.</param>
+/// <param name="StartedAt">When the attempt started: its handler was about to run, or the job was claimed by hand.</param>
 /// <param name="FinishedAt">When the attempt was settled.</param>
 /// <param name="Outcome">How the attempt ended.</param>
 /// <param name="Error">The error text, for failed and expired attempts.</param>
