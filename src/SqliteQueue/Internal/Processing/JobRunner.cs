@@ -1,0 +1,197 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using SqliteQueue.Internal.Storage;
+
+namespace SqliteQueue.Internal.Processing;
+
+/// <summary>
+/// Runs one job's handler and writes its outcome: each job runs in its own DI scope on a pool thread, with a token
+/// that fires on its timeout, a cancel, a lost lease or a forced shutdown; its slot is freed as soon as the handler
+/// returns, before the outcome is committed, and the job is forgotten once it is.
+/// </summary>
+internal sealed class JobRunner(
+    JobStore store, Worker worker, HandlerRegistry registry, IServiceScopeFactory scopes, SemaphoreSlim slots,
+    CompletionBatcher completions, Action<RunningJob> forget, ILogger logger)
+{
+    private readonly JobStore _store = store;
+    private readonly Worker _worker = worker;
+    private readonly HandlerRegistry _registry = registry;
+    private readonly IServiceScopeFactory _scopes = scopes;
+    private readonly SemaphoreSlim _slots = slots;
+    private readonly CompletionBatcher _completions = completions;
+    private readonly ILogger _logger = logger;
+
+    /// <summary>Gives a held job back without spending an attempt; one whose cancel was requested ends cancelled.</summary>
+    public async Task GiveBackAsync(RunningJob run, bool cancelled)
+    {
+        if (cancelled)
+        {
+            _logger.JobCancelRequested(run.Job.Id, run.Job.Type);
+        }
+
+        await SettleAsync(run, () => _worker.ReleaseAsync(run.Job)).ConfigureAwait(false);
+        forget(run);
+    }
+
+    /// <summary>Runs the handler of a job that holds a slot and whose attempt is counted, then settles it.</summary>
+    public void Start(RunningJob run)
+    {
+        run.MarkStarted();
+        if (run.Job.Timeout is { } timeout)
+        {
+            run.TimeoutTimer = _store.Time.CreateTimer(static state => ((RunningJob)state!).Interrupt(StopReason.Timeout), run, timeout, Timeout.InfiniteTimeSpan);
+        }
+
+        _ = RunJobAsync(run);
+    }
+
+    private async Task RunJobAsync(RunningJob run)
+    {
+        var job = run.Job;
+        var slotHeld = true;
+        try
+        {
+            if (run.Interrupted.IsCompleted)
+            {
+                // Cancelled, or its lease lost, while it waited for a slot: the handler never runs.
+                await SettleInterruptedAsync(run, await run.Interrupted.ConfigureAwait(false)).ConfigureAwait(false);
+                return;
+            }
+
+            if (!_registry.TryGet(job.Type, out var registration))
+            {
+                await SettleAsync(run, () => _worker.FailAsync(job, Errors.UnknownJobType(job.Type, _registry.JobTypes), permanent: true)).ConfigureAwait(false);
+                return;
+            }
+
+            Task handler;
+            var scope = _scopes.CreateAsyncScope();
+            await using (scope.ConfigureAwait(false))
+            {
+                using var logScope = _logger.BeginScope(new JobLogScope(job));
+
+                // On a pool thread: a handler that blocks before its first await must hold neither the dispatcher
+                // nor its own timeout, which is watched below.
+                var services = scope.ServiceProvider;
+                handler = Task.Run(() => registration.Invoke(services, job, _worker.WorkerId, _store.Options.JsonSerializerOptions, run.Token), CancellationToken.None);
+
+                var first = await Task.WhenAny(handler, run.Interrupted).ConfigureAwait(false);
+                if (first != handler)
+                {
+                    await SettleInterruptedAsync(run, await run.Interrupted.ConfigureAwait(false)).ConfigureAwait(false);
+
+                    // The job has moved on, but the handler still holds its slot (and its scope) until it returns.
+                    try
+                    {
+                        await handler.ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException) when (run.Token.IsCancellationRequested)
+                    {
+                        // The handler passed its token on, as it should: nothing went wrong.
+                        _logger.HandlerStopped(job.Id, job.Type);
+                    }
+                    catch (Exception ex)
+                    {
+                        _logger.AbandonedHandlerFailed(ex, job.Id, job.Type);
+                    }
+
+                    return;
+                }
+
+                // The outcome is decided now: the heartbeat leaves the job alone while its settle is written.
+                run.MarkDecided();
+            }
+
+            // The handler is done and its scope disposed: free its slot before the outcome is written, so the next
+            // job starts while this one's completion waits to be committed with others.
+            run.TimeoutTimer?.Dispose();
+            _slots.Release();
+            slotHeld = false;
+            if (handler.IsCompletedSuccessfully && !run.Interrupted.IsCompleted)
+            {
+                await _completions.CompleteAsync(run).ConfigureAwait(false);
+            }
+            else
+            {
+                await SettleFromHandlerAsync(run, handler).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex)
+        {
+            _logger.JobRunFailed(ex, job.Id, job.Type);
+        }
+        finally
+        {
+            if (slotHeld)
+            {
+                run.TimeoutTimer?.Dispose();
+                _slots.Release();
+            }
+
+            forget(run);
+        }
+    }
+
+    private Task SettleFromHandlerAsync(RunningJob run, Task handler)
+    {
+        var job = run.Job;
+        if (handler.IsCompletedSuccessfully)
+        {
+            return SettleAsync(run, () => _worker.CompleteAsync(job));
+        }
+
+        var ex = handler.Exception?.InnerException ?? handler.Exception ?? (Exception)new OperationCanceledException();
+        if (ex is OperationCanceledException && run.Interrupted.IsCompleted)
+        {
+            return SettleInterruptedAsync(run, run.Interrupted.Result);
+        }
+
+        if (ex is PermanentJobFailureException)
+        {
+            return SettleAsync(run, () => _worker.FailAsync(job, Errors.Describe(ex), permanent: true));
+        }
+
+        _logger.HandlerFailed(ex, job.Id, job.Type, job.Attempt);
+        return SettleAsync(run, () => _worker.FailAsync(job, Errors.Describe(ex)));
+    }
+
+    private Task SettleInterruptedAsync(RunningJob run, StopReason reason)
+    {
+        var job = run.Job;
+        run.MarkDecided();
+        switch (reason)
+        {
+            case StopReason.Timeout:
+                _logger.JobTimedOut(job.Id, job.Type, job.Timeout ?? TimeSpan.Zero, job.Attempt);
+                return SettleAsync(run, () => _worker.FailAsync(job, Errors.JobTimedOut(job.Timeout ?? TimeSpan.Zero)));
+            case StopReason.CancelRequested:
+                _logger.JobCancelRequested(job.Id, job.Type);
+                return SettleAsync(run, () => _worker.FailAsync(job, Errors.JobCancelledWhileRunning));
+            case StopReason.Shutdown:
+                _logger.JobStoppedForShutdown(job.Id, job.Type);
+                return SettleAsync(run, () => _worker.ReleaseAsync(job));
+            default:
+                // The job belongs to someone else now; nothing may be written.
+                _logger.LeaseLostWhileRunning(_worker.WorkerId, job.Id, job.Type);
+                run.MarkSettled();
+                return Task.CompletedTask;
+        }
+    }
+
+    private async Task SettleAsync<T>(RunningJob run, Func<Task<T>> settle)
+    {
+        try
+        {
+            await settle().ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            // The lease will expire and the job will be retaken: a failed settle never loses the job.
+            _logger.SettleFailed(ex, run.Job.Id, run.Job.Type);
+        }
+        finally
+        {
+            run.MarkSettled();
+        }
+    }
+}
