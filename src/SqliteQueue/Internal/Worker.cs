@@ -86,19 +86,54 @@ internal sealed class Worker : IWorker
     /// <summary>Parks a claim of up to <paramref name="maxJobs"/> in the store, as <see cref="ClaimAsync(int, int, CancellationToken)"/>; see <see cref="JobStore.ParkClaim"/>.</summary>
     public ParkedClaim ParkClaim(int maxJobs, int startCount) => _store.ParkClaim(_claim with { MaxJobs = maxJobs, StartCount = startCount });
 
-    /// <summary>Counts the attempts of held jobs whose handlers are about to run, in one write.</summary>
-    public Task<HeldStart[]> StartHeldAsync(IReadOnlyList<ClaimedJob> jobs) =>
-        _store.WriteAsync(jobs, static (s, tx, list) =>
+    /// <summary>
+    /// Completes <paramref name="completed"/> and counts the attempts of the held jobs <paramref name="starting"/> whose
+    /// handlers are about to run, in one write: a worker's completions and the starts of the jobs taking their slots
+    /// share one commit.
+    /// </summary>
+    public async Task<(bool[] Applied, HeldStart[] Started)> CompleteAndStartAsync(IReadOnlyList<ClaimedJob> completed, IReadOnlyList<ClaimedJob> starting)
+    {
+        var result = await _store.WriteAsync((completed, starting), static (s, tx, a) =>
         {
             var now = s.NowMs;
-            var results = new HeldStart[list.Count];
-            for (var i = 0; i < list.Count; i++)
+            var applied = new bool[a.completed.Count];
+            for (var i = 0; i < applied.Length; i++)
             {
-                results[i] = s.StartHeld(tx, list[i].Id, list[i].LeaseToken, now);
+                applied[i] = s.Complete(tx, a.completed[i].Id, a.completed[i].LeaseToken, now);
             }
 
-            return results;
-        }, CancellationToken.None);
+            var started = new HeldStart[a.starting.Count];
+            for (var i = 0; i < started.Length; i++)
+            {
+                started[i] = s.StartHeld(tx, a.starting[i].Id, a.starting[i].LeaseToken, now);
+            }
+
+            return (applied, started);
+        }, CancellationToken.None).ConfigureAwait(false);
+
+        if (completed.Count > 0)
+        {
+            LogCompleted(completed, result.applied);
+            _store.Changes.Notify();
+        }
+
+        return result;
+    }
+
+    /// <summary>Counts the attempts of held jobs whose handlers are about to run, in one write.</summary>
+    public async Task<HeldStart[]> StartHeldAsync(IReadOnlyList<ClaimedJob> jobs) =>
+        (await CompleteAndStartAsync([], jobs).ConfigureAwait(false)).Started;
+
+    private void LogCompleted(IReadOnlyList<ClaimedJob> jobs, bool[] applied)
+    {
+        for (var i = 0; i < jobs.Count; i++)
+        {
+            if (applied[i])
+            {
+                _logger.JobCompleted(jobs[i].Id, jobs[i].Type, jobs[i].Attempt);
+            }
+        }
+    }
 
     /// <summary>Renews the leases of several jobs in one write; the caller decides what a lost lease means.</summary>
     public async Task<RenewResult[]> RenewManyAsync(IReadOnlyList<ClaimedJob> jobs, CancellationToken cancellationToken)
@@ -171,14 +206,7 @@ internal sealed class Worker : IWorker
 
             return result;
         }, cancellationToken).ConfigureAwait(false);
-        for (var i = 0; i < jobs.Count; i++)
-        {
-            if (applied[i])
-            {
-                _logger.JobCompleted(jobs[i].Id, jobs[i].Type, jobs[i].Attempt);
-            }
-        }
-
+        LogCompleted(jobs, applied);
         _store.Changes.Notify();
         return applied;
     }

@@ -48,9 +48,9 @@ internal sealed class JobProcessor
         });
         _prefetch = new PrefetchGauge(options.Prefetch);
         _heartbeat = new LeaseHeartbeat(_worker, _store.Time, options.HeartbeatInterval ?? options.LeaseDuration / 3, _running, _logger);
-        var slots = new SemaphoreSlim(options.Concurrency, options.Concurrency);
-        _runner = new JobRunner(_store, _worker, registry, scopes, slots, new CompletionBatcher(_worker, _logger), Forget, _logger);
-        _dispatcher = new SlotDispatcher(slots, _runner, _worker, _running, Forget, _logger);
+        _dispatcher = new SlotDispatcher(options.Concurrency, _worker, _running, Forget, _logger);
+        _runner = new JobRunner(_store, _worker, registry, scopes, _dispatcher, Forget, _logger);
+        _dispatcher.Attach(_runner);
     }
 
     public string WorkerId => _worker.WorkerId;
@@ -326,7 +326,7 @@ internal sealed class JobProcessor
     /// </summary>
     private async Task ShutdownAsync()
     {
-        var waiting = _running.Values.Where(r => !r.IsStarted).ToList();
+        var waiting = _dispatcher.TakeWaiting();
         foreach (var run in waiting)
         {
             await _runner.GiveBackAsync(run, cancelled: false).ConfigureAwait(false);

@@ -10,15 +10,14 @@ namespace SqliteQueue.Internal.Processing;
 /// returns, before the outcome is committed, and the job is forgotten once it is.
 /// </summary>
 internal sealed class JobRunner(
-    JobStore store, Worker worker, HandlerRegistry registry, IServiceScopeFactory scopes, SemaphoreSlim slots,
-    CompletionBatcher completions, Action<RunningJob> forget, ILogger logger)
+    JobStore store, Worker worker, HandlerRegistry registry, IServiceScopeFactory scopes, SlotDispatcher slots,
+    Action<RunningJob> forget, ILogger logger)
 {
     private readonly JobStore _store = store;
     private readonly Worker _worker = worker;
     private readonly HandlerRegistry _registry = registry;
     private readonly IServiceScopeFactory _scopes = scopes;
-    private readonly SemaphoreSlim _slots = slots;
-    private readonly CompletionBatcher _completions = completions;
+    private readonly SlotDispatcher _slots = slots;
     private readonly ILogger _logger = logger;
 
     /// <summary>Gives a held job back without spending an attempt; one whose cancel was requested ends cancelled.</summary>
@@ -102,17 +101,17 @@ internal sealed class JobRunner(
                 run.MarkDecided();
             }
 
-            // The handler is done and its scope disposed: free its slot before the outcome is written, so the next
-            // job starts while this one's completion waits to be committed with others.
+            // The handler is done and its scope disposed: its slot goes on at once, to a held job that starts in the
+            // completion's own commit, or free for the next claim while the completion waits to be committed.
             run.TimeoutTimer?.Dispose();
-            _slots.Release();
             slotHeld = false;
             if (handler.IsCompletedSuccessfully && !run.Interrupted.IsCompleted)
             {
-                await _completions.CompleteAsync(run).ConfigureAwait(false);
+                await _slots.CompleteAsync(run).ConfigureAwait(false);
             }
             else
             {
+                _slots.Release();
                 await SettleFromHandlerAsync(run, handler).ConfigureAwait(false);
             }
         }

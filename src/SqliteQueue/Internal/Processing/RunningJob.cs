@@ -61,6 +61,9 @@ internal sealed class RunningJob(ClaimedJob job) : IDisposable
     /// <summary>The handler has returned or been interrupted: what is written for the job is settled by that.</summary>
     public bool IsDecided => _decided;
 
+    /// <summary>Its handler completed while jobs waited: its slot passes to the next held job in the completion's commit.</summary>
+    public bool PassesSlot { get; set; }
+
     public void MarkStarted() => IsStarted = true;
 
     public void MarkDecided() => _decided = true;
