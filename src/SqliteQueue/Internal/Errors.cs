@@ -9,6 +9,10 @@ internal static class Errors
     public static string NotADatabase(string dataSource) =>
         $"The file '{dataSource}' is not a SQLite database. SqliteQueue left it unchanged; point ConnectionString at a new or existing SQLite file.";
 
+    public static string NotADatabaseHeader(string dataSource, long length) =>
+        $"The file '{dataSource}' is not a SQLite database: it is {length.ToString(CultureInfo.InvariantCulture)} {(length == 1 ? "byte" : "bytes")} long and does not start with the SQLite header \"SQLite format 3\\0\". " +
+        "SqliteQueue left it unchanged; point ConnectionString at a new or existing SQLite file.";
+
     public static string SchemaTooNew(string dataSource, int found, int supported) =>
         $"The queue database '{dataSource}' has schema version {found}, but this SqliteQueue supports up to version {supported}. " +
         "It was written by a newer SqliteQueue (or another program uses PRAGMA user_version in this file); it was left unchanged. Upgrade the package or use another file.";
