@@ -3,8 +3,10 @@ using Microsoft.Data.Sqlite;
 namespace SqliteQueue.Internal.Storage;
 
 /// <summary>Turns the user's connection string into the one the store opens, and opens connections with the queue's PRAGMAs.</summary>
-internal sealed class ConnectionFactory
+internal sealed class ConnectionFactory : IDisposable
 {
+    private SqliteConnection? _keepAlive;
+
     public ConnectionFactory(SqliteQueueOptions options)
     {
         var builder = new SqliteConnectionStringBuilder(options.ConnectionString);
@@ -20,6 +22,23 @@ internal sealed class ConnectionFactory
         DataSource = builder.DataSource;
         BusyTimeoutMs = (int)options.BusyTimeout.TotalMilliseconds;
         Synchronous = options.Synchronous;
+
+        if (IsMemory)
+        {
+            // A shared memory database lives only while a connection to it is open, and the writer opens on first
+            // use: without this one, tables the application creates in it before then (or between its own
+            // connections) would vanish. Held, unpooled and idle, until the store is disposed.
+            _keepAlive = new SqliteConnection(new SqliteConnectionStringBuilder(ConnectionString) { Pooling = false }.ToString());
+            try
+            {
+                _keepAlive.Open();
+            }
+            catch
+            {
+                _keepAlive.Dispose();
+                throw;
+            }
+        }
     }
 
     public string ConnectionString { get; }
@@ -93,6 +112,13 @@ internal sealed class ConnectionFactory
             // The store checkpoints from its own connection well before this; this is only the backstop.
             Execute(connection, "PRAGMA wal_autocheckpoint = 8192;");
         }
+    }
+
+    /// <summary>Lets a memory database go: the store is being disposed and has closed its own connections.</summary>
+    public void Dispose()
+    {
+        _keepAlive?.Dispose();
+        _keepAlive = null;
     }
 
     public static void Execute(SqliteConnection connection, string sql, SqliteTransaction? transaction = null)

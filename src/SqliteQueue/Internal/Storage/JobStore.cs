@@ -1061,6 +1061,8 @@ internal sealed class JobStore : IDisposable, IAsyncDisposable
                 _writer.Dispose();
                 _writer = null;
             }
+
+            _connections.Dispose();
         }
         finally
         {
