@@ -54,6 +54,10 @@ internal static class Errors
     public static string JobCancelledWhileRunning =>
         "The job was cancelled while it was running.";
 
+    public static string InvalidWeight(string strategy, int priority, double weight) =>
+        $"The scheduling strategy '{strategy}' (WeightedRandomStrategy) got weight {weight.ToString("R", CultureInfo.InvariantCulture)} for priority {priority.ToString(CultureInfo.InvariantCulture)} from its weight function; " +
+        "a weight must be finite and greater than zero. Fix the function passed to new WeightedRandomStrategy(weightOf); no job was claimed.";
+
     /// <summary>A value quoted for a message: cut to 60 characters, control characters escaped.</summary>
     public static string Show(string? value)
     {
