@@ -21,10 +21,10 @@ internal static class Errors
         $"The queue database '{dataSource}' stayed locked by another connection through {attempts} attempts; the operation was not applied.";
 
     public static string InvalidName(string what, string? value, int maxLength) =>
-        $"The {what} must be 1 to {maxLength.ToString(CultureInfo.InvariantCulture)} characters with no control characters and no unpaired surrogates; got {Show(value)}.";
+        $"The {what} must be 1 to {maxLength.ToString(CultureInfo.InvariantCulture)} characters, at least one of them visible (not only white space or invisible characters), with no control characters and no unpaired surrogates; got {Show(value)}.";
 
     public static string InvalidKey(string? value, int maxLength) =>
-        $"The deduplication key must be 1 to {maxLength.ToString(CultureInfo.InvariantCulture)} characters with no NUL and no unpaired surrogates; got {Show(value)}.";
+        $"The deduplication key must be 1 to {maxLength.ToString(CultureInfo.InvariantCulture)} characters, at least one of them visible (not only white space or invisible characters), with no NUL and no unpaired surrogates; got {Show(value)}.";
 
     public static string PayloadTooLong(int length, int max) =>
         $"The payload is {length.ToString(CultureInfo.InvariantCulture)} characters; the limit is {max.ToString(CultureInfo.InvariantCulture)} (SqliteQueueOptions.MaxPayloadLength). Store large data elsewhere and enqueue a reference to it.";
@@ -58,7 +58,7 @@ internal static class Errors
         $"The scheduling strategy '{strategy}' (WeightedRandomStrategy) got weight {weight.ToString("R", CultureInfo.InvariantCulture)} for priority {priority.ToString(CultureInfo.InvariantCulture)} from its weight function; " +
         "a weight must be finite and greater than zero. Fix the function passed to new WeightedRandomStrategy(weightOf); no job was claimed.";
 
-    /// <summary>A value quoted for a message: cut to 60 characters, control characters escaped.</summary>
+    /// <summary>A value quoted for a message: cut to 60 characters; control, surrogate and invisible characters (but the plain space) escaped.</summary>
     public static string Show(string? value)
     {
         if (value is null)
@@ -69,7 +69,7 @@ internal static class Errors
         var builder = new StringBuilder("'");
         foreach (var c in value.Length > 60 ? value[..60] : value)
         {
-            if (char.IsControl(c) || char.IsSurrogate(c))
+            if (char.IsControl(c) || char.IsSurrogate(c) || (c != ' ' && Guard.IsInvisible(c)))
             {
                 builder.Append(CultureInfo.InvariantCulture, $"\\u{(int)c:X4}");
             }
