@@ -22,6 +22,15 @@ internal sealed class ConnectionFactory : IDisposable
         DataSource = builder.DataSource;
         BusyTimeoutMs = (int)options.BusyTimeout.TotalMilliseconds;
         Synchronous = options.Synchronous;
+        CacheSizeKiB = options.CacheSizeKiB;
+        WalAutoCheckpointPages = options.WalAutoCheckpointPages;
+        JournalSizeLimitBytes = options.JournalSizeLimitBytes;
+        MmapSizeBytes = options.MmapSizeBytes;
+
+        // PRAGMAs take no parameters; these are validated integers, formatted invariantly.
+        _readerPragmas = MmapSizeBytes == 0
+            ? $"PRAGMA busy_timeout = {Invariant(BusyTimeoutMs)};"
+            : $"PRAGMA busy_timeout = {Invariant(BusyTimeoutMs)}; PRAGMA mmap_size = {Invariant(MmapSizeBytes)};";
 
         if (IsMemory)
         {
@@ -55,6 +64,16 @@ internal sealed class ConnectionFactory : IDisposable
 
     public SynchronousMode Synchronous { get; }
 
+    public int CacheSizeKiB { get; }
+
+    public int WalAutoCheckpointPages { get; }
+
+    public long JournalSizeLimitBytes { get; }
+
+    public long MmapSizeBytes { get; }
+
+    private readonly string _readerPragmas;
+
     public SqliteConnection OpenRaw()
     {
         var connection = new SqliteConnection(ConnectionString);
@@ -76,7 +95,7 @@ internal sealed class ConnectionFactory : IDisposable
         var connection = OpenRaw();
         try
         {
-            Execute(connection, $"PRAGMA busy_timeout = {BusyTimeoutMs};");
+            Execute(connection, _readerPragmas);
             return connection;
         }
         catch
@@ -102,17 +121,20 @@ internal sealed class ConnectionFactory : IDisposable
         // This SQLite build defaults WAL to FULL, so NORMAL has to be asked for explicitly.
         Execute(connection, Synchronous == SynchronousMode.Full ? "PRAGMA synchronous = FULL;" : "PRAGMA synchronous = NORMAL;");
         Execute(connection, "PRAGMA foreign_keys = ON;");
-        Execute(connection, "PRAGMA journal_size_limit = 67108864;");
+        Execute(connection, $"PRAGMA journal_size_limit = {Invariant(JournalSizeLimitBytes)};");
 
         // The default 2 MB page cache makes every write past a few thousand jobs fetch index pages from the OS;
-        // 32 MB holds the hot parts of the indexes of millions of jobs.
-        Execute(connection, "PRAGMA cache_size = -32768;");
+        // the default 32 MB holds the hot parts of the indexes of millions of jobs. Negative means KiB.
+        Execute(connection, $"PRAGMA cache_size = {Invariant(-(long)CacheSizeKiB)};");
+        Execute(connection, $"PRAGMA mmap_size = {Invariant(MmapSizeBytes)};");
         if (!IsMemory)
         {
-            // The store checkpoints from its own connection well before this; this is only the backstop.
-            Execute(connection, "PRAGMA wal_autocheckpoint = 8192;");
+            // The store checkpoints from its own connection well before this; this is only the backstop (0: none).
+            Execute(connection, $"PRAGMA wal_autocheckpoint = {Invariant(WalAutoCheckpointPages)};");
         }
     }
+
+    private static string Invariant(long value) => value.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>Lets a memory database go: the store is being disposed and has closed its own connections.</summary>
     public void Dispose()
