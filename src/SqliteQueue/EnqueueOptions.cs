@@ -4,7 +4,7 @@ namespace SqliteQueue;
 public sealed class EnqueueOptions
 {
     /// <summary>The queue to put the job on.</summary>
-    /// <value>The default is <c>"default"</c>. 1 to 200 characters, no control characters.</value>
+    /// <value>The default is <c>"default"</c>. 1 to 200 characters, at least one of them visible (not only white space or invisible characters), no control characters.</value>
     public string? Queue { get; init; }
 
     /// <summary>The job's priority; lower numbers run first under the priority strategies.</summary>
@@ -31,6 +31,6 @@ public sealed class EnqueueOptions
     /// A deduplication key: while a job with the same key on the same queue is pending or running,
     /// enqueueing again returns that job's id and adds nothing.
     /// </summary>
-    /// <value>The default is none. 1 to 1000 characters, no NUL and no unpaired surrogates.</value>
+    /// <value>The default is none. 1 to 1000 characters, at least one of them visible (not only white space or invisible characters), no NUL and no unpaired surrogates.</value>
     public string? DeduplicationKey { get; init; }
 }

@@ -5,7 +5,7 @@ public interface IQueueClient
 {
     /// <summary>Adds a job whose payload is serialized with System.Text.Json.</summary>
     /// <typeparam name="TPayload">The payload type.</typeparam>
-    /// <param name="type">The job type name that routes the job to its handler. 1 to 200 characters, no control characters.</param>
+    /// <param name="type">The job type name that routes the job to its handler. 1 to 200 characters, at least one of them visible (not only white space or invisible characters), no control characters.</param>
     /// <param name="payload">The payload; must serialize to at most <see cref="SqliteQueueOptions.MaxPayloadLength"/> characters.</param>
     /// <param name="options">Per-job settings, or <see langword="null"/> for the defaults.</param>
     /// <param name="cancellationToken">Cancels the wait for the store.</param>
@@ -13,7 +13,7 @@ public interface IQueueClient
     Task<long> EnqueueAsync<TPayload>(string type, TPayload payload, EnqueueOptions? options = null, CancellationToken cancellationToken = default);
 
     /// <summary>Adds a job whose payload is given as JSON text, stored as it is.</summary>
-    /// <param name="type">The job type name. 1 to 200 characters, no control characters.</param>
+    /// <param name="type">The job type name. 1 to 200 characters, at least one of them visible (not only white space or invisible characters), no control characters.</param>
     /// <param name="payloadJson">One well-formed JSON value.</param>
     /// <param name="options">Per-job settings, or <see langword="null"/> for the defaults.</param>
     /// <param name="cancellationToken">Cancels the wait for the store.</param>

@@ -10,7 +10,7 @@ namespace SqliteQueue;
 public sealed class QueueWorkerOptions
 {
     /// <summary>The worker id recorded as lease owner and in the execution history.</summary>
-    /// <value>The default is <c>host:pid:random</c>. 1 to 200 characters, no control characters.</value>
+    /// <value>The default is <c>host:pid:random</c>. 1 to 200 characters, at least one of them visible (not only white space or invisible characters), no control characters.</value>
     public string? WorkerId { get; set; }
 
     /// <summary>The queues to claim from, in order: earlier queues are served first.</summary>

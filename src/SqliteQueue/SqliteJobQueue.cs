@@ -16,7 +16,10 @@ public sealed class SqliteJobQueue : IWorkerFactory, IDisposable, IAsyncDisposab
     private readonly JobStore _store;
     private readonly ILoggerFactory _loggerFactory;
 
-    /// <summary>Opens a queue store. The file is opened, checked and migrated on first use, or by <see cref="InitializeAsync"/>.</summary>
+    /// <summary>
+    /// Opens a queue store. The file is opened, checked and migrated on first use, or by <see cref="InitializeAsync"/>.
+    /// An in-memory database is held open from here until the store is disposed.
+    /// </summary>
     /// <param name="options">The store's options; validated here.</param>
     /// <param name="timeProvider">The clock. The default is <see cref="TimeProvider.System"/>.</param>
     /// <param name="loggerFactory">Where logs go. The default discards them.</param>

@@ -31,6 +31,42 @@ public sealed class SqliteQueueOptions
     public int BusyRetries { get; set; } = 3;
 
     /// <summary>
+    /// The writer connection's page cache, SQLite's <c>cache_size</c>, in KiB. SQLite's own default of 2 MB makes every
+    /// write past a few thousand jobs fetch index pages from the OS; a larger cache keeps more of a deep queue's
+    /// indexes in memory. Each store's writer may hold this much; readers keep SQLite's default.
+    /// </summary>
+    /// <value>The default is 32,768 (32 MiB). 256 to 4,194,304 (4 GiB).</value>
+    public int CacheSizeKiB { get; set; } = 32_768;
+
+    /// <summary>
+    /// SQLite's <c>wal_autocheckpoint</c> on the writer, in pages: the WAL size at which a commit checkpoints
+    /// inline, adding the checkpoint's time to that one caller. The store already checkpoints from a background
+    /// connection every 2,000 changed rows, off the commit path, so this is only the backstop for when that one
+    /// falls behind (a reader holding an old snapshot, another process's lock). 0 turns SQLite's automatic checkpoint
+    /// off and leaves only the background one, which never waits for readers: under reads that never pause the WAL
+    /// can then grow without bound. Not applied to an in-memory database.
+    /// </summary>
+    /// <value>The default is 8,192 (32 MiB of 4 KiB pages). 0 to 1,048,576.</value>
+    public int WalAutoCheckpointPages { get; set; } = 8192;
+
+    /// <summary>
+    /// SQLite's <c>journal_size_limit</c>, in bytes: when a checkpoint has caught up and the WAL restarts, its file is
+    /// truncated to at most this size, so one burst does not leave a huge WAL file behind. -1 never truncates;
+    /// 0 truncates to the smallest size.
+    /// </summary>
+    /// <value>The default is 67,108,864 (64 MiB). -1 to 17,179,869,184 (16 GiB).</value>
+    public long JournalSizeLimitBytes { get; set; } = 64L << 20;
+
+    /// <summary>
+    /// SQLite's <c>mmap_size</c>, in bytes, on the writer and on readers: how much of the file is read through
+    /// memory-mapped I/O instead of read calls, which saves a copy per page read. An I/O error on a mapped page (a
+    /// failing disk, a network file system, a file truncated by another program) then ends the process with a signal
+    /// instead of failing one call, which is why it is off by default.
+    /// </summary>
+    /// <value>The default is 0 (off). 0 to 2,147,418,112 (SQLite's own limit in this build).</value>
+    public long MmapSizeBytes { get; set; }
+
+    /// <summary>
     /// Whether writes that arrive while another is committing (enqueues, claims, completions, renewals from many
     /// threads) are committed together in one transaction. It multiplies throughput under load at no cost when
     /// idle; each write is still isolated by a savepoint and its caller still returns only after the commit.

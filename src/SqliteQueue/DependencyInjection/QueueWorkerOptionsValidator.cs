@@ -21,7 +21,7 @@ internal static class QueueWorkerOptionsValidator
         var failures = new List<string>();
         if (options.WorkerId is not null && !Guard.IsValidName(options.WorkerId))
         {
-            failures.Add($"QueueWorkerOptions.WorkerId must be 1 to {Guard.MaxNameLength} characters without control characters; got {Errors.Show(options.WorkerId)}.");
+            failures.Add($"QueueWorkerOptions.WorkerId must be 1 to {Guard.MaxNameLength} characters, at least one of them visible, without control characters; got {Errors.Show(options.WorkerId)}.");
         }
 
         if (options.Queues is null || options.Queues.Count is 0 or > 100)

@@ -41,6 +41,10 @@ internal sealed partial class SqliteQueueOptionsValidator : IValidateOptions<Sql
 
         Range(failures, nameof(options.BusyTimeout), options.BusyTimeout, TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(10));
         Range(failures, nameof(options.BusyRetries), options.BusyRetries, 0, 100);
+        Range(failures, nameof(options.CacheSizeKiB), options.CacheSizeKiB, 256, 4_194_304);
+        Range(failures, nameof(options.WalAutoCheckpointPages), options.WalAutoCheckpointPages, 0, 1_048_576);
+        Range(failures, nameof(options.JournalSizeLimitBytes), options.JournalSizeLimitBytes, -1L, 16L << 30);
+        Range(failures, nameof(options.MmapSizeBytes), options.MmapSizeBytes, 0L, MaxMmapSize);
         Range(failures, nameof(options.DefaultMaxAttempts), options.DefaultMaxAttempts, 1, 1000);
         Range(failures, nameof(options.DefaultLeaseDuration), options.DefaultLeaseDuration, TimeSpan.FromSeconds(1), TimeSpan.FromDays(1));
         Range(failures, nameof(options.PollInterval), options.PollInterval, TimeSpan.FromMilliseconds(10), TimeSpan.FromHours(1));
@@ -63,6 +67,9 @@ internal sealed partial class SqliteQueueOptionsValidator : IValidateOptions<Sql
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
+
+    /// <summary>SQLite's <c>SQLITE_MAX_MMAP_SIZE</c> in this build: a larger <c>mmap_size</c> would be cut to it silently.</summary>
+    internal const long MaxMmapSize = 0x7fff0000;
 
     private static void Range<T>(List<string> failures, string option, T value, T min, T max)
         where T : IComparable<T> => Guard.OptionInRange(failures, nameof(SqliteQueueOptions), option, value, min, max);

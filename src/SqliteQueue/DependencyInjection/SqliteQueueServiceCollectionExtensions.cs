@@ -53,7 +53,7 @@ public sealed class SqliteQueueBuilder
     /// </summary>
     /// <typeparam name="TPayload">The payload type the job's JSON is read into.</typeparam>
     /// <typeparam name="THandler">The handler.</typeparam>
-    /// <param name="jobType">The job type name, as passed to enqueue. 1 to 200 characters, no control characters.</param>
+    /// <param name="jobType">The job type name, as passed to enqueue. 1 to 200 characters, at least one of them visible (not only white space or invisible characters), no control characters.</param>
     /// <returns>This builder.</returns>
     /// <exception cref="InvalidOperationException">A handler is already registered for <paramref name="jobType"/>.</exception>
     public SqliteQueueBuilder AddHandler<TPayload, THandler>(string jobType)

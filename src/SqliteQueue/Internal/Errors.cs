@@ -9,6 +9,10 @@ internal static class Errors
     public static string NotADatabase(string dataSource) =>
         $"The file '{dataSource}' is not a SQLite database. SqliteQueue left it unchanged; point ConnectionString at a new or existing SQLite file.";
 
+    public static string NotADatabaseHeader(string dataSource, long length) =>
+        $"The file '{dataSource}' is not a SQLite database: it is {length.ToString(CultureInfo.InvariantCulture)} {(length == 1 ? "byte" : "bytes")} long and does not start with the SQLite header \"SQLite format 3\\0\". " +
+        "SqliteQueue left it unchanged; point ConnectionString at a new or existing SQLite file.";
+
     public static string SchemaTooNew(string dataSource, int found, int supported) =>
         $"The queue database '{dataSource}' has schema version {found}, but this SqliteQueue supports up to version {supported}. " +
         "It was written by a newer SqliteQueue (or another program uses PRAGMA user_version in this file); it was left unchanged. Upgrade the package or use another file.";
@@ -17,10 +21,10 @@ internal static class Errors
         $"The queue database '{dataSource}' stayed locked by another connection through {attempts} attempts; the operation was not applied.";
 
     public static string InvalidName(string what, string? value, int maxLength) =>
-        $"The {what} must be 1 to {maxLength.ToString(CultureInfo.InvariantCulture)} characters with no control characters and no unpaired surrogates; got {Show(value)}.";
+        $"The {what} must be 1 to {maxLength.ToString(CultureInfo.InvariantCulture)} characters, at least one of them visible (not only white space or invisible characters), with no control characters and no unpaired surrogates; got {Show(value)}.";
 
     public static string InvalidKey(string? value, int maxLength) =>
-        $"The deduplication key must be 1 to {maxLength.ToString(CultureInfo.InvariantCulture)} characters with no NUL and no unpaired surrogates; got {Show(value)}.";
+        $"The deduplication key must be 1 to {maxLength.ToString(CultureInfo.InvariantCulture)} characters, at least one of them visible (not only white space or invisible characters), with no NUL and no unpaired surrogates; got {Show(value)}.";
 
     public static string PayloadTooLong(int length, int max) =>
         $"The payload is {length.ToString(CultureInfo.InvariantCulture)} characters; the limit is {max.ToString(CultureInfo.InvariantCulture)} (SqliteQueueOptions.MaxPayloadLength). Store large data elsewhere and enqueue a reference to it.";
@@ -73,7 +77,11 @@ internal static class Errors
     /// </summary>
     public static string Describe(Exception ex) => ex.Message + "\n\n" + ex;
 
-    /// <summary>A value quoted for a message: cut to 60 characters, control characters escaped.</summary>
+    public static string InvalidWeight(string strategy, int priority, double weight) =>
+        $"The scheduling strategy '{strategy}' (WeightedRandomStrategy) got weight {weight.ToString("R", CultureInfo.InvariantCulture)} for priority {priority.ToString(CultureInfo.InvariantCulture)} from its weight function; " +
+        "a weight must be finite and greater than zero. Fix the function passed to new WeightedRandomStrategy(weightOf); no job was claimed.";
+
+    /// <summary>A value quoted for a message: cut to 60 characters; control, surrogate and invisible characters (but the plain space) escaped.</summary>
     public static string Show(string? value)
     {
         if (value is null)
@@ -84,7 +92,7 @@ internal static class Errors
         var builder = new StringBuilder("'");
         foreach (var c in value.Length > 60 ? value[..60] : value)
         {
-            if (char.IsControl(c) || char.IsSurrogate(c))
+            if (char.IsControl(c) || char.IsSurrogate(c) || (c != ' ' && Guard.IsInvisible(c)))
             {
                 builder.Append(CultureInfo.InvariantCulture, $"\\u{(int)c:X4}");
             }

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Globalization;
 using System.Text;
 using System.Text.Json;
 
@@ -32,7 +33,7 @@ internal static class Guard
             return null;
         }
 
-        if (value.Length == 0 || value.Length > MaxKeyLength || value.Contains('\0', StringComparison.Ordinal) || !IsWellFormed(value))
+        if (value.Length == 0 || value.Length > MaxKeyLength || value.Contains('\0', StringComparison.Ordinal) || !IsWellFormed(value) || !HasVisible(value))
         {
             throw new ArgumentException(Errors.InvalidKey(value, MaxKeyLength), paramName);
         }
@@ -120,9 +121,45 @@ internal static class Guard
         return true;
     }
 
-    /// <summary>The rule for queue names, job types and worker ids: 1 to 200 characters, no control characters, well-formed UTF-16.</summary>
+    /// <summary>
+    /// The rule for queue names, job types and worker ids: 1 to 200 characters, at least one of them visible,
+    /// no control characters, well-formed UTF-16.
+    /// </summary>
     public static bool IsValidName(string value) =>
-        value.Length is > 0 and <= MaxNameLength && !value.Any(char.IsControl) && IsWellFormed(value);
+        value.Length is > 0 and <= MaxNameLength && !value.Any(char.IsControl) && IsWellFormed(value) && HasVisible(value);
+
+    /// <summary>Whether the text has a character that shows, so that it is not blank: see <see cref="IsInvisible"/>.</summary>
+    public static bool HasVisible(ReadOnlySpan<char> value)
+    {
+        foreach (var rune in value.EnumerateRunes())
+        {
+            if (!IsInvisible(rune.Value))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// White space, control and format characters (zero-width spaces and joiners, the byte-order mark, bidirectional
+    /// controls, soft hyphens, tags), and the rest of Unicode's Default_Ignorable_Code_Point set (fillers, variation
+    /// selectors, the combining grapheme joiner): characters that show nothing on their own.
+    /// </summary>
+    public static bool IsInvisible(int codePoint)
+    {
+        if (!Rune.IsValid(codePoint))
+        {
+            return false;
+        }
+
+        var rune = new Rune(codePoint);
+        return Rune.IsWhiteSpace(rune)
+            || Rune.GetUnicodeCategory(rune) is UnicodeCategory.Control or UnicodeCategory.Format
+            || codePoint is 0x034F or 0x115F or 0x1160 or 0x17B4 or 0x17B5 or (>= 0x180B and <= 0x180F) or (>= 0x2060 and <= 0x206F)
+                or 0x3164 or (>= 0xFE00 and <= 0xFE0F) or 0xFFA0 or (>= 0xFFF0 and <= 0xFFF8) or (>= 0xE0000 and <= 0xE0FFF);
+    }
 
     /// <summary>Adds a failure naming <c>{owner}.{option}</c> when the value is outside [min, max]; shared by the options validators.</summary>
     public static void OptionInRange<T>(List<string> failures, string owner, string option, T value, T min, T max)

@@ -34,7 +34,9 @@ internal sealed class QueueClient(JobStore store) : IQueueClient
         ArgumentNullException.ThrowIfNull(payloads);
 
         // Every job of the batch shares the type and the options: they are checked once, even for an empty batch.
-        var shared = Validate(type, "", options, store.NowMs);
+        // One write reads the clock once: the time its jobs are created at is also the run-at of those not delayed.
+        var now = store.NowMs;
+        var shared = Validate(type, "", options, now);
         var jobs = payloads.TryGetNonEnumeratedCount(out var count) ? new List<JobInsert>(Math.Min(count, MaxBatch + 1)) : [];
         foreach (var payload in payloads)
         {
@@ -42,7 +44,7 @@ internal sealed class QueueClient(JobStore store) : IQueueClient
             CheckBatchSize(jobs.Count, nameof(payloads));
         }
 
-        return InsertManyAsync(jobs, cancellationToken);
+        return InsertManyAsync(jobs, now, cancellationToken);
     }
 
     public Task<IReadOnlyList<long>> EnqueueManyAsync(IEnumerable<NewJob> jobs, CancellationToken cancellationToken = default)
@@ -63,7 +65,7 @@ internal sealed class QueueClient(JobStore store) : IQueueClient
             CheckBatchSize(inserts.Count, nameof(jobs));
         }
 
-        return InsertManyAsync(inserts, cancellationToken);
+        return InsertManyAsync(inserts, now, cancellationToken);
     }
 
     public Task<JobInfo?> GetJobAsync(long jobId, CancellationToken cancellationToken = default)
@@ -270,22 +272,24 @@ internal sealed class QueueClient(JobStore store) : IQueueClient
 
     private async Task<long> InsertOneAsync(string type, string json, EnqueueOptions? options, CancellationToken cancellationToken)
     {
-        var job = Validate(type, json, options, store.NowMs);
-        var wakes = job.RunAtMs <= store.NowMs ? job.Queue : null;
-        var id = await store.WriteAsync(job, static (s, tx, j) => s.Insert(tx, j, s.NowMs), wakes, cancellationToken).ConfigureAwait(false);
+        // One write reads the clock once: the time the job is created at is also its run-at when it is not delayed.
+        var now = store.NowMs;
+        var job = Validate(type, json, options, now);
+        var wakes = job.RunAtMs <= now ? job.Queue : null;
+        var id = await store.WriteAsync((job, now), static (s, tx, a) => s.Insert(tx, a.job, a.now), wakes, cancellationToken).ConfigureAwait(false);
         store.Changes.Notify();
         store.Available.Notify();
         return id;
     }
 
-    private async Task<IReadOnlyList<long>> InsertManyAsync(List<JobInsert> jobs, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<long>> InsertManyAsync(List<JobInsert> jobs, long now, CancellationToken cancellationToken)
     {
         if (jobs.Count == 0)
         {
             return [];
         }
 
-        var ids = await store.WriteAsync(jobs, static (s, tx, list) => s.InsertMany(tx, list, s.NowMs), Wakes(jobs, store.NowMs), cancellationToken).ConfigureAwait(false);
+        var ids = await store.WriteAsync((jobs, now), static (s, tx, a) => s.InsertMany(tx, a.jobs, a.now), Wakes(jobs, now), cancellationToken).ConfigureAwait(false);
         store.Changes.Notify();
         store.Available.Notify();
         return ids;

@@ -1,3 +1,5 @@
+using SqliteQueue.Internal;
+
 namespace SqliteQueue.Scheduling;
 
 /// <summary>
@@ -12,7 +14,10 @@ public sealed class WeightedRandomStrategy : ISchedulingStrategy
     private readonly Lock _randomLock = new();
 
     /// <summary>Creates the strategy.</summary>
-    /// <param name="weightOf">The weight of a priority class; finite and greater than zero. The default is <c>p =&gt; 1.0 / (1 + Math.Max(p, 0))</c>.</param>
+    /// <param name="weightOf">
+    /// The weight of a priority class; finite and greater than zero. The default is <c>p =&gt; 1.0 / (1 + Math.Max(p, 0))</c>.
+    /// It is called for every runnable class on every claim; a claim that gets a bad weight throws <see cref="InvalidOperationException"/>.
+    /// </param>
     /// <param name="random">The random source; pass a seeded one for repeatable draws. The default is a new unseeded one.</param>
     public WeightedRandomStrategy(Func<int, double>? weightOf = null, Random? random = null)
     {
@@ -55,6 +60,9 @@ public sealed class WeightedRandomStrategy : ISchedulingStrategy
 
         if (classes.Count == 1)
         {
+            // Not needed for the draw, but checked: a bad weight function fails the first claim, not the first
+            // claim that happens to find two classes runnable.
+            _ = WeightOf(classes[0]);
             return new ClaimPlan([new ClaimStep(ClaimOrder.Fifo, request.MaxJobs, classes[0])]);
         }
 
@@ -62,8 +70,7 @@ public sealed class WeightedRandomStrategy : ISchedulingStrategy
         var total = 0.0;
         for (var i = 0; i < classes.Count; i++)
         {
-            var weight = _weightOf(classes[i]);
-            CheckWeight(weight, $"weight of priority {classes[i]}");
+            var weight = WeightOf(classes[i]);
             total += weight;
             cumulative[i] = total;
         }
@@ -95,6 +102,18 @@ public sealed class WeightedRandomStrategy : ISchedulingStrategy
         }
 
         return new ClaimPlan(steps);
+    }
+
+    /// <summary>The weight of a listed class, refused with a message naming this strategy, the class and the weight.</summary>
+    private double WeightOf(int priority)
+    {
+        var weight = _weightOf(priority);
+        if (!double.IsFinite(weight) || weight <= 0)
+        {
+            throw new InvalidOperationException(Errors.InvalidWeight(Name, priority, weight));
+        }
+
+        return weight;
     }
 
     private static double DefaultWeight(int priority) => 1.0 / (1 + Math.Max(priority, 0));

@@ -58,6 +58,20 @@ public sealed class HostTests
     }
 
     [Theory]
+    [InlineData(" ")]
+    [InlineData("\u00A0")]
+    [InlineData("\u200B")]
+    public void A_blank_handler_job_type_is_refused(string jobType)
+    {
+        var builder = new ServiceCollection().AddSqliteQueue(o => o.ConnectionString = "Data Source=x.db");
+
+        var act = () => builder.AddHandler<Work, WorkHandler>(jobType);
+
+        act.Should().Throw<ArgumentException>().Which.Message.Should().Be(
+            $"{SqliteQueue.Internal.Errors.InvalidName("job type", jobType, SqliteQueue.Internal.Guard.MaxNameLength)} (Parameter 'jobType')");
+    }
+
+    [Theory]
     [InlineData("Concurrency", "QueueWorkerOptions.Concurrency must be from 1 to 1000; got 0.")]
     [InlineData("BatchSize", "QueueWorkerOptions.BatchSize must be from 1 to 1000; got 0.")]
     [InlineData("Lease", "QueueWorkerOptions.LeaseDuration must be from 00:00:01 to 1.00:00:00; got 00:00:00.5000000.")]
@@ -67,7 +81,10 @@ public sealed class HostTests
     [InlineData("NoQueues", "QueueWorkerOptions.Queues must name 1 to 100 queues; got 0.")]
     [InlineData("TwoQueues", "QueueWorkerOptions.Queues names a queue twice.")]
     [InlineData("BadQueue", "QueueWorkerOptions.Queues holds an invalid queue name 'a\\u0000b'.")]
-    [InlineData("WorkerId", "QueueWorkerOptions.WorkerId must be 1 to 200 characters without control characters; got ''.")]
+    [InlineData("WorkerId", "QueueWorkerOptions.WorkerId must be 1 to 200 characters, at least one of them visible, without control characters; got ''.")]
+    [InlineData("BlankWorkerId", "QueueWorkerOptions.WorkerId must be 1 to 200 characters, at least one of them visible, without control characters; got '\\u00A0'.")]
+    [InlineData("BlankQueue", "QueueWorkerOptions.Queues holds an invalid queue name '  '.")]
+    [InlineData("InvisibleQueue", "QueueWorkerOptions.Queues holds an invalid queue name '\\u200B\\u2060'.")]
     public void Worker_options_out_of_range_are_refused_naming_the_option(string what, string message)
     {
         var builder = new ServiceCollection().AddSqliteQueue(o => o.ConnectionString = "Data Source=x.db");
@@ -82,6 +99,9 @@ public sealed class HostTests
             "NoQueues" => o => o.Queues = [],
             "TwoQueues" => o => o.Queues = ["a", "a"],
             "BadQueue" => o => o.Queues = ["a\0b"],
+            "BlankWorkerId" => o => o.WorkerId = "\u00A0",
+            "BlankQueue" => o => o.Queues = ["  "],
+            "InvisibleQueue" => o => o.Queues = ["\u200B\u2060"],
             _ => o => o.WorkerId = "",
         };
 

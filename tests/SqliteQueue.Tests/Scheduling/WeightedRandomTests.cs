@@ -1,3 +1,5 @@
+using System.Globalization;
+using SqliteQueue.Internal;
 using SqliteQueue.Scheduling;
 using SqliteQueue.Tests.Infrastructure;
 
@@ -83,6 +85,47 @@ public sealed class WeightedRandomTests
         plan.Steps.Should().OnlyContain(s => s.PriorityClass == 2 || s.PriorityClass == 5);
         plan.Steps.Sum(s => s.Count).Should().Be(10);
         strategy.Plan(new ClaimRequest("q", 10, [])).Steps.Should().BeEmpty();
+    }
+
+    public static TheoryData<double> BadWeights => new() { 0.0, -0.0, -1.0, double.NaN, double.PositiveInfinity, double.NegativeInfinity };
+
+    [Theory]
+    [MemberData(nameof(BadWeights))]
+    public void Plan_checks_the_weight_of_a_single_runnable_class(double weight)
+    {
+        var strategy = new WeightedRandomStrategy(p => p == 3 ? weight : 1.0, new Random(1));
+
+        var exception = FluentActions.Invoking(() => strategy.Plan(new ClaimRequest("q", 5, [3])))
+            .Should().Throw<InvalidOperationException>().Which;
+
+        exception.Message.Should().Be(Errors.InvalidWeight("weighted-random", 3, weight));
+        exception.Message.Should().Contain("'weighted-random'").And.Contain("priority 3")
+            .And.Contain($"weight {weight.ToString("R", CultureInfo.InvariantCulture)} ");
+    }
+
+    [Theory]
+    [MemberData(nameof(BadWeights))]
+    public void Plan_checks_the_weight_of_every_listed_class_even_one_that_is_not_drawn(double weight)
+    {
+        // Priority 9's weight would make it drawn almost never; it is still checked on every plan.
+        var strategy = new WeightedRandomStrategy(p => p == 9 ? weight : 1e300, new Random(1));
+
+        FluentActions.Invoking(() => strategy.Plan(new ClaimRequest("q", 1, [0, 1, 9])))
+            .Should().Throw<InvalidOperationException>().WithMessage(Errors.InvalidWeight("weighted-random", 9, weight));
+    }
+
+    [Fact]
+    public async Task A_claim_with_a_bad_weight_fails_also_when_one_class_is_runnable_and_claims_nothing()
+    {
+        await using var db = new TestDatabase();
+        var id = await db.Client.EnqueueJsonAsync("t", "{}", new EnqueueOptions { Priority = 2 });
+        var worker = db.Worker(new WeightedRandomStrategy(p => p == 2 ? 0.0 : 1.0));
+
+        (await worker.Invoking(w => w.ClaimAsync()).Should().ThrowAsync<InvalidOperationException>())
+            .Which.Message.Should().Be(Errors.InvalidWeight("weighted-random", 2, 0.0));
+
+        (await db.Client.GetJobAsync(id))!.State.Should().Be(JobState.Pending);
+        (await db.Worker().ClaimAsync()).Should().ContainSingle().Which.Id.Should().Be(id);
     }
 
     [Fact]

@@ -31,17 +31,98 @@ public sealed class DatabaseFileTests
         await using (var queue = new SqliteJobQueue(new SqliteQueueOptions { ConnectionString = $"Data Source={path}" }, db.Time))
         {
             (await queue.Invoking(q => q.InitializeAsync()).Should().ThrowAsync<IncompatibleDatabaseException>())
-                .Which.Message.Should().Be(Errors.NotADatabase(path));
+                .Which.Message.Should().Be(Errors.NotADatabaseHeader(path, size));
             (await queue.Client.Invoking(c => c.EnqueueJsonAsync("t", "{}")).Should().ThrowAsync<IncompatibleDatabaseException>())
-                .Which.Message.Should().Be(Errors.NotADatabase(path));
+                .Which.Message.Should().Be(Errors.NotADatabaseHeader(path, size));
             (await queue.Client.Invoking(c => c.GetJobAsync(1)).Should().ThrowAsync<IncompatibleDatabaseException>())
-                .Which.Message.Should().Be(Errors.NotADatabase(path));
+                .Which.Message.Should().Be(Errors.NotADatabaseHeader(path, size));
             await queue.Create().Invoking(w => w.ClaimAsync()).Should().ThrowAsync<IncompatibleDatabaseException>();
         }
 
         SqliteConnection.ClearAllPools();
         (await File.ReadAllBytesAsync(path)).Should().Equal(original);
         AssertNoSideFiles(path);
+    }
+
+    public static TheoryData<string, byte[]> ShortFiles => new()
+    {
+        { "one newline", [0x0A] },
+        { "one NUL", [0x00] },
+        { "one letter", "S"u8.ToArray() },
+        { "two bytes", "hi"u8.ToArray() },
+        { "fifteen bytes", "my notes, kept!"u8.ToArray() },
+        { "the header without its NUL", "SQLite format 3"u8.ToArray() },
+        { "a wrong header", "SQLite format 4\0 and then some text"u8.ToArray() },
+    };
+
+    [Theory]
+    [MemberData(nameof(ShortFiles))]
+    public async Task InitializeAsync_refuses_a_short_file_that_is_not_SQLite_and_leaves_it_unchanged(string what, byte[] original)
+    {
+        await using var db = new TestDatabase();
+        var path = Path.Combine(db.Directory, "jobs.db");
+        await File.WriteAllBytesAsync(path, original);
+
+        await using (var queue = new SqliteJobQueue(new SqliteQueueOptions { ConnectionString = $"Data Source={path}" }, db.Time))
+        {
+            (await queue.Invoking(q => q.InitializeAsync()).Should().ThrowAsync<IncompatibleDatabaseException>(what))
+                .Which.Message.Should().Be(Errors.NotADatabaseHeader(path, original.Length));
+            (await queue.Client.Invoking(c => c.EnqueueJsonAsync("t", "{}")).Should().ThrowAsync<IncompatibleDatabaseException>())
+                .Which.Message.Should().Be(Errors.NotADatabaseHeader(path, original.Length));
+        }
+
+        SqliteConnection.ClearAllPools();
+        (await File.ReadAllBytesAsync(path)).Should().Equal(original, what);
+        AssertNoSideFiles(path);
+    }
+
+    [Fact]
+    public async Task InitializeAsync_refuses_a_one_byte_file_named_by_a_URI_filename()
+    {
+        await using var db = new TestDatabase();
+        var path = Path.Combine(db.Directory, "uri.db");
+        await File.WriteAllBytesAsync(path, [0x0A]);
+        var dataSource = "file:" + path + "?cache=private";
+
+        await using (var queue = new SqliteJobQueue(new SqliteQueueOptions { ConnectionString = $"Data Source={dataSource}" }, db.Time))
+        {
+            (await queue.Invoking(q => q.InitializeAsync()).Should().ThrowAsync<IncompatibleDatabaseException>())
+                .Which.Message.Should().Be(Errors.NotADatabaseHeader(dataSource, 1));
+        }
+
+        SqliteConnection.ClearAllPools();
+        (await File.ReadAllBytesAsync(path)).Should().Equal([(byte)0x0A]);
+        AssertNoSideFiles(path);
+    }
+
+    [Fact]
+    public async Task InitializeAsync_takes_an_empty_file_as_a_new_database()
+    {
+        await using var db = new TestDatabase();
+        await File.WriteAllBytesAsync(db.Path, []);
+
+        var id = await db.Client.EnqueueJsonAsync("t", "{}");
+
+        (await db.Client.GetJobAsync(id))!.State.Should().Be(JobState.Pending);
+        using var connection = db.Raw();
+        Scalar(connection, "PRAGMA user_version;").Should().Be(1L);
+        Scalar(connection, "PRAGMA journal_mode;").Should().Be("wal");
+    }
+
+    [Fact]
+    public async Task An_in_memory_queue_does_not_look_at_a_file_of_the_same_name()
+    {
+        await using var db = new TestDatabase();
+        var path = Path.Combine(db.Directory, "memory-name");
+        await File.WriteAllBytesAsync(path, [0x0A]);
+
+        await using (var queue = new SqliteJobQueue(new SqliteQueueOptions { ConnectionString = $"Data Source={path};Mode=Memory;Cache=Shared" }, db.Time))
+        {
+            var id = await queue.Client.EnqueueJsonAsync("t", "{}");
+            (await queue.Client.GetJobAsync(id))!.State.Should().Be(JobState.Pending);
+        }
+
+        (await File.ReadAllBytesAsync(path)).Should().Equal([(byte)0x0A]);
     }
 
     [Fact]

@@ -83,6 +83,10 @@ public sealed class AddSqliteQueueTests
         { "PollInterval", o => o.PollInterval = TimeSpan.FromHours(3), "got 03:00:00" },
         { "MaxPayloadLength", o => o.MaxPayloadLength = 0, "got 0" },
         { "DefaultStrategy", o => o.DefaultStrategy = null!, "is required" },
+        { "CacheSizeKiB", o => o.CacheSizeKiB = 0, "got 0" },
+        { "WalAutoCheckpointPages", o => o.WalAutoCheckpointPages = -1, "got -1" },
+        { "JournalSizeLimitBytes", o => o.JournalSizeLimitBytes = long.MaxValue, "got 9223372036854775807" },
+        { "MmapSizeBytes", o => o.MmapSizeBytes = -4096, "got -4096" },
     };
 
     [Theory]
@@ -122,6 +126,28 @@ public sealed class AddSqliteQueueTests
             .Should().Throw<OptionsValidationException>().Which;
         exception.Failures.Should().Contain(f => f.StartsWith("SqliteQueueOptions.ConnectionString ", StringComparison.Ordinal))
             .And.Contain(f => f.StartsWith("SqliteQueueOptions.DefaultMaxAttempts ", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task AddSqliteQueue_validates_the_SQLite_settings_at_start()
+    {
+        var services = new ServiceCollection();
+        services.AddSqliteQueue(o =>
+        {
+            o.ConnectionString = "Data Source=never-opened.db";
+            o.CacheSizeKiB = 4_194_305;
+            o.WalAutoCheckpointPages = 1_048_577;
+            o.JournalSizeLimitBytes = -2;
+            o.MmapSizeBytes = 0x7fff0001;
+        });
+        await using var provider = services.BuildServiceProvider();
+        var exception = FluentActions.Invoking(() => provider.GetRequiredService<IStartupValidator>().Validate())
+            .Should().Throw<OptionsValidationException>().Which;
+        exception.Failures.Should().BeEquivalentTo(
+            "SqliteQueueOptions.CacheSizeKiB must be from 256 to 4194304; got 4194305.",
+            "SqliteQueueOptions.WalAutoCheckpointPages must be from 0 to 1048576; got 1048577.",
+            "SqliteQueueOptions.JournalSizeLimitBytes must be from -1 to 17179869184; got -2.",
+            "SqliteQueueOptions.MmapSizeBytes must be from 0 to 2147418112; got 2147418113.");
     }
 
     [Fact]

@@ -44,6 +44,22 @@ public sealed class EnqueueOptionsValidationTests
         exception.Message.Should().Contain("'a\\u0001b'").And.NotContain("\u0001");
     }
 
+    [Fact]
+    public async Task EnqueueAsync_shows_invisible_characters_of_a_blank_name_escaped_and_says_a_visible_one_is_needed()
+    {
+        await using var db = new TestDatabase();
+        var exception = await Rejection.ShouldRejectAsync<ArgumentException>(() => Enqueue(db, new() { Queue = " \u00A0\u200B" }), "options.Queue");
+        exception.Message.Should().Contain("at least one of them visible").And.Contain("got ' \\u00A0\\u200B'").And.NotContain("\u00A0");
+    }
+
+    [Fact]
+    public async Task EnqueueAsync_shows_invisible_characters_of_a_blank_deduplication_key_escaped()
+    {
+        await using var db = new TestDatabase();
+        var exception = await Rejection.ShouldRejectAsync<ArgumentException>(() => Enqueue(db, new() { DeduplicationKey = "\t\uFEFF" }), "options.DeduplicationKey");
+        exception.Message.Should().Contain("at least one of them visible").And.Contain("got '\\u0009\\uFEFF'");
+    }
+
     [Theory]
     [InlineData(-1_000_001)]
     [InlineData(1_000_001)]

@@ -36,7 +36,8 @@ public sealed class HostileInputTests
     [InlineData("arabic-hebrew")]
     [InlineData("combining")]
     [InlineData("non-bmp-cjk")]
-    [InlineData("whitespace-only")]
+    [InlineData("padded")]
+    [InlineData("nbsp-inside")]
     [InlineData("unicode-replacement")]
     public async Task Hostile_name_round_trips_as_queue_type_key_worker_id_and_error(string name)
     {
@@ -93,6 +94,17 @@ public sealed class HostileInputTests
     [InlineData("reversed-pair")]
     [InlineData("trailing-high")]
     [InlineData("emoji-10000")]
+    [InlineData("whitespace-only")]
+    [InlineData("nbsp")]
+    [InlineData("zero-width-space")]
+    [InlineData("only-tab")]
+    [InlineData("only-newlines")]
+    [InlineData("unicode-spaces")]
+    [InlineData("line-separators")]
+    [InlineData("invisible-formats")]
+    [InlineData("fillers-and-selectors")]
+    [InlineData("tag-characters")]
+    [InlineData("spaces-and-zero-width")]
     public async Task Hostile_name_is_refused_everywhere_a_name_is_taken(string name)
     {
         var value = HostileStrings.Get(name);
@@ -150,7 +162,8 @@ public sealed class HostileInputTests
     [InlineData("tab")]
     [InlineData("emoji-500")]
     [InlineData("rtl-zero-width")]
-    [InlineData("whitespace-only")]
+    [InlineData("padded")]
+    [InlineData("nbsp-inside")]
     [InlineData("combining")]
     public async Task Hostile_deduplication_key_round_trips_and_deduplicates_exactly(string name)
     {
@@ -183,6 +196,17 @@ public sealed class HostileInputTests
     [InlineData("reversed-pair")]
     [InlineData("trailing-high")]
     [InlineData("emoji-10000")]
+    [InlineData("whitespace-only")]
+    [InlineData("nbsp")]
+    [InlineData("zero-width-space")]
+    [InlineData("only-tab")]
+    [InlineData("only-newlines")]
+    [InlineData("unicode-spaces")]
+    [InlineData("line-separators")]
+    [InlineData("invisible-formats")]
+    [InlineData("fillers-and-selectors")]
+    [InlineData("tag-characters")]
+    [InlineData("spaces-and-zero-width")]
     public async Task Hostile_deduplication_key_is_refused_with_the_key_shown(string name)
     {
         var key = HostileStrings.Get(name);

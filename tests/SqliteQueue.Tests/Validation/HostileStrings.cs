@@ -33,6 +33,18 @@ internal static class HostileStrings
         ["combining"] = "e\u0301\u0300\u0327",
         ["non-bmp-cjk"] = "𠀀𪚥",
         ["whitespace-only"] = "   ",
+        ["padded"] = "  padded name  ",
+        ["nbsp"] = "\u00A0",
+        ["nbsp-inside"] = "a\u00A0b",
+        ["zero-width-space"] = "\u200B",
+        ["only-tab"] = "\t",
+        ["only-newlines"] = "\r\n",
+        ["unicode-spaces"] = " \u00A0\u1680\u2003\u202F\u205F\u3000",
+        ["line-separators"] = "\u2028\u2029\u0085",
+        ["invisible-formats"] = "\u200B\u200C\u200D\u2060\uFEFF\u00AD\u202E\u2066",
+        ["fillers-and-selectors"] = "\u3164\u115F\uFFA0\uFE0F\u034F\u180E",
+        ["tag-characters"] = "\U000E0041\U000E007F",
+        ["spaces-and-zero-width"] = " \u200B \uFEFF ",
         ["unicode-replacement"] = "\uFFFD\uFFFE\uFFFF",
     };
 

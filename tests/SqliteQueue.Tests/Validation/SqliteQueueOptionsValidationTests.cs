@@ -110,7 +110,45 @@ public sealed class SqliteQueueOptionsValidationTests
         { "MaxPayloadLength", o => o.MaxPayloadLength = 0, "0" },
         { "MaxPayloadLength", o => o.MaxPayloadLength = -1, "-1" },
         { "MaxPayloadLength", o => o.MaxPayloadLength = (1 << 28) + 1, "268435457" },
+        { "CacheSizeKiB", o => o.CacheSizeKiB = 255, "255" },
+        { "CacheSizeKiB", o => o.CacheSizeKiB = -32768, "-32768" },
+        { "CacheSizeKiB", o => o.CacheSizeKiB = 4_194_305, "4194305" },
+        { "WalAutoCheckpointPages", o => o.WalAutoCheckpointPages = -1, "-1" },
+        { "WalAutoCheckpointPages", o => o.WalAutoCheckpointPages = 1_048_577, "1048577" },
+        { "JournalSizeLimitBytes", o => o.JournalSizeLimitBytes = -2, "-2" },
+        { "JournalSizeLimitBytes", o => o.JournalSizeLimitBytes = (16L << 30) + 1, "17179869185" },
+        { "MmapSizeBytes", o => o.MmapSizeBytes = -1, "-1" },
+        { "MmapSizeBytes", o => o.MmapSizeBytes = 0x7fff0001, "2147418113" },
     };
+
+    [Theory]
+    [InlineData("CacheSizeKiB", "SqliteQueueOptions.CacheSizeKiB must be from 256 to 4194304; got 100.")]
+    [InlineData("WalAutoCheckpointPages", "SqliteQueueOptions.WalAutoCheckpointPages must be from 0 to 1048576; got -5.")]
+    [InlineData("JournalSizeLimitBytes", "SqliteQueueOptions.JournalSizeLimitBytes must be from -1 to 17179869184; got -100.")]
+    [InlineData("MmapSizeBytes", "SqliteQueueOptions.MmapSizeBytes must be from 0 to 2147418112; got 4294967296.")]
+    public void SqliteJobQueue_rejects_SQLite_setting_out_of_range_with_the_whole_message(string option, string message)
+    {
+        var options = Valid();
+        switch (option)
+        {
+            case "CacheSizeKiB": options.CacheSizeKiB = 100; break;
+            case "WalAutoCheckpointPages": options.WalAutoCheckpointPages = -5; break;
+            case "JournalSizeLimitBytes": options.JournalSizeLimitBytes = -100; break;
+            default: options.MmapSizeBytes = 1L << 32; break;
+        }
+
+        Refused(options).Failures.Should().ContainSingle().Which.Should().Be(message);
+    }
+
+    [Fact]
+    public void SQLite_settings_default_to_the_values_the_store_always_used()
+    {
+        var options = new SqliteQueueOptions();
+        options.CacheSizeKiB.Should().Be(32_768);
+        options.WalAutoCheckpointPages.Should().Be(8192);
+        options.JournalSizeLimitBytes.Should().Be(67_108_864);
+        options.MmapSizeBytes.Should().Be(0);
+    }
 
     [Theory]
     [MemberData(nameof(OutOfRange))]
@@ -136,6 +174,15 @@ public sealed class SqliteQueueOptionsValidationTests
         o => o.PollInterval = TimeSpan.FromHours(1),
         o => o.MaxPayloadLength = 1,
         o => o.MaxPayloadLength = 1 << 28,
+        o => o.CacheSizeKiB = 256,
+        o => o.CacheSizeKiB = 4_194_304,
+        o => o.WalAutoCheckpointPages = 0,
+        o => o.WalAutoCheckpointPages = 1_048_576,
+        o => o.JournalSizeLimitBytes = -1,
+        o => o.JournalSizeLimitBytes = 0,
+        o => o.JournalSizeLimitBytes = 16L << 30,
+        o => o.MmapSizeBytes = 0,
+        o => o.MmapSizeBytes = 0x7fff0000,
     };
 
     [Theory]

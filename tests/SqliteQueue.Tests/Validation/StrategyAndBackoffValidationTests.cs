@@ -1,4 +1,5 @@
 using System.Globalization;
+using SqliteQueue.Internal;
 using SqliteQueue.Retry;
 using SqliteQueue.Scheduling;
 
@@ -86,8 +87,8 @@ public sealed class StrategyAndBackoffValidationTests
     public void WeightedRandomStrategy_rejects_bad_weight_from_a_function_when_planning()
     {
         var strategy = new WeightedRandomStrategy(p => p == 7 ? double.NaN : 1.0, new Random(1));
-        Rejection.ShouldReject<ArgumentOutOfRangeException>(
-            () => strategy.Plan(new ClaimRequest("q", 3, [0, 7])), "weight of priority 7", "NaN");
+        FluentActions.Invoking(() => strategy.Plan(new ClaimRequest("q", 3, [0, 7])))
+            .Should().Throw<InvalidOperationException>().WithMessage(Errors.InvalidWeight("weighted-random", 7, double.NaN));
     }
 
     [Fact]

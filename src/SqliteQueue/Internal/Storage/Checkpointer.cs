@@ -6,8 +6,8 @@ namespace SqliteQueue.Internal.Storage;
 /// <summary>
 /// Checkpoints run on their own connection, off the commit path: SQLite's automatic checkpoint would otherwise
 /// copy the WAL back into the file (and sync it) inside whichever commit crosses the threshold, adding
-/// milliseconds to that caller. The writer's own automatic checkpoint stays on as a safety net, at a size
-/// this loop keeps the WAL well below.
+/// milliseconds to that caller. The writer's own automatic checkpoint (<see cref="SqliteQueueOptions.WalAutoCheckpointPages"/>)
+/// stays on as a safety net, at a size this loop keeps the WAL well below, unless the option turns it off.
 /// </summary>
 #pragma warning disable CA1001 // Nothing here holds a handle: a commit may still signal while the store is being disposed.
 internal sealed class Checkpointer(ConnectionFactory connections, ILogger logger) : IDisposable

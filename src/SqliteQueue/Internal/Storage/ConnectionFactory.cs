@@ -3,8 +3,10 @@ using Microsoft.Data.Sqlite;
 namespace SqliteQueue.Internal.Storage;
 
 /// <summary>Turns the user's connection string into the one the store opens, and opens connections with the queue's PRAGMAs.</summary>
-internal sealed class ConnectionFactory
+internal sealed class ConnectionFactory : IDisposable
 {
+    private SqliteConnection? _keepAlive;
+
     public ConnectionFactory(SqliteQueueOptions options)
     {
         var builder = new SqliteConnectionStringBuilder(options.ConnectionString);
@@ -20,6 +22,32 @@ internal sealed class ConnectionFactory
         DataSource = builder.DataSource;
         BusyTimeoutMs = (int)options.BusyTimeout.TotalMilliseconds;
         Synchronous = options.Synchronous;
+        CacheSizeKiB = options.CacheSizeKiB;
+        WalAutoCheckpointPages = options.WalAutoCheckpointPages;
+        JournalSizeLimitBytes = options.JournalSizeLimitBytes;
+        MmapSizeBytes = options.MmapSizeBytes;
+
+        // PRAGMAs take no parameters; these are validated integers, formatted invariantly.
+        _readerPragmas = MmapSizeBytes == 0
+            ? $"PRAGMA busy_timeout = {Invariant(BusyTimeoutMs)};"
+            : $"PRAGMA busy_timeout = {Invariant(BusyTimeoutMs)}; PRAGMA mmap_size = {Invariant(MmapSizeBytes)};";
+
+        if (IsMemory)
+        {
+            // A shared memory database lives only while a connection to it is open, and the writer opens on first
+            // use: without this one, tables the application creates in it before then (or between its own
+            // connections) would vanish. Held, unpooled and idle, until the store is disposed.
+            _keepAlive = new SqliteConnection(new SqliteConnectionStringBuilder(ConnectionString) { Pooling = false }.ToString());
+            try
+            {
+                _keepAlive.Open();
+            }
+            catch
+            {
+                _keepAlive.Dispose();
+                throw;
+            }
+        }
     }
 
     public string ConnectionString { get; }
@@ -35,6 +63,16 @@ internal sealed class ConnectionFactory
     public int BusyTimeoutMs { get; }
 
     public SynchronousMode Synchronous { get; }
+
+    public int CacheSizeKiB { get; }
+
+    public int WalAutoCheckpointPages { get; }
+
+    public long JournalSizeLimitBytes { get; }
+
+    public long MmapSizeBytes { get; }
+
+    private readonly string _readerPragmas;
 
     public SqliteConnection OpenRaw()
     {
@@ -57,7 +95,7 @@ internal sealed class ConnectionFactory
         var connection = OpenRaw();
         try
         {
-            Execute(connection, $"PRAGMA busy_timeout = {BusyTimeoutMs};");
+            Execute(connection, _readerPragmas);
             return connection;
         }
         catch
@@ -83,16 +121,26 @@ internal sealed class ConnectionFactory
         // This SQLite build defaults WAL to FULL, so NORMAL has to be asked for explicitly.
         Execute(connection, Synchronous == SynchronousMode.Full ? "PRAGMA synchronous = FULL;" : "PRAGMA synchronous = NORMAL;");
         Execute(connection, "PRAGMA foreign_keys = ON;");
-        Execute(connection, "PRAGMA journal_size_limit = 67108864;");
+        Execute(connection, $"PRAGMA journal_size_limit = {Invariant(JournalSizeLimitBytes)};");
 
         // The default 2 MB page cache makes every write past a few thousand jobs fetch index pages from the OS;
-        // 32 MB holds the hot parts of the indexes of millions of jobs.
-        Execute(connection, "PRAGMA cache_size = -32768;");
+        // the default 32 MB holds the hot parts of the indexes of millions of jobs. Negative means KiB.
+        Execute(connection, $"PRAGMA cache_size = {Invariant(-(long)CacheSizeKiB)};");
+        Execute(connection, $"PRAGMA mmap_size = {Invariant(MmapSizeBytes)};");
         if (!IsMemory)
         {
-            // The store checkpoints from its own connection well before this; this is only the backstop.
-            Execute(connection, "PRAGMA wal_autocheckpoint = 8192;");
+            // The store checkpoints from its own connection well before this; this is only the backstop (0: none).
+            Execute(connection, $"PRAGMA wal_autocheckpoint = {Invariant(WalAutoCheckpointPages)};");
         }
+    }
+
+    private static string Invariant(long value) => value.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>Lets a memory database go: the store is being disposed and has closed its own connections.</summary>
+    public void Dispose()
+    {
+        _keepAlive?.Dispose();
+        _keepAlive = null;
     }
 
     public static void Execute(SqliteConnection connection, string sql, SqliteTransaction? transaction = null)

@@ -476,6 +476,8 @@ internal sealed class JobStore : IDisposable, IAsyncDisposable
                 _writer.Dispose();
                 _writer = null;
             }
+
+            _connections.Dispose();
         }
         finally
         {

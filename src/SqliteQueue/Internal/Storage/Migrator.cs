@@ -20,6 +20,7 @@ internal static class Migrator
     /// <summary>Refuses a file this library must not touch. Reads only.</summary>
     public static int CheckCompatible(SqliteConnection connection, string dataSource)
     {
+        CheckHeader(connection, dataSource);
         int version;
         try
         {
@@ -36,6 +37,43 @@ internal static class Migrator
         }
 
         return version;
+    }
+
+    /// <summary>
+    /// Refuses a non-empty file that does not start with SQLite's 16-byte header, before any statement reads it.
+    /// SQLite cannot be trusted with this: on Unix it reports a 1-byte file as empty (the byte is its own
+    /// workaround for an old file-system bug) and would write a new database over it. An empty file is a new
+    /// database; a memory or temporary database has no file name and nothing to check.
+    /// </summary>
+    private static void CheckHeader(SqliteConnection connection, string dataSource)
+    {
+        // The name SQLite resolved, after URI parsing and |DataDirectory|: the file it will write.
+        var path = SQLitePCL.raw.sqlite3_db_filename(connection.Handle, "main").utf8_to_string();
+        if (string.IsNullOrEmpty(path))
+        {
+            return;
+        }
+
+        Span<byte> header = stackalloc byte[16];
+        long length;
+        int read;
+        try
+        {
+            using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize: 1);
+            length = file.Length;
+            read = file.ReadAtLeast(header, header.Length, throwOnEndOfStream: false);
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return;
+        }
+
+        // A cipher (SQLCipher and the like, with Password=) encrypts the header too: SQLite itself judges those.
+        var encrypted = length >= header.Length && new SqliteConnectionStringBuilder(connection.ConnectionString).Password.Length > 0;
+        if (length > 0 && !encrypted && (read < header.Length || !header.SequenceEqual("SQLite format 3\0"u8)))
+        {
+            throw new IncompatibleDatabaseException(Errors.NotADatabaseHeader(dataSource, length));
+        }
     }
 
     /// <summary>Runs the missing migrations in one IMMEDIATE transaction; another process may be doing the same.</summary>
