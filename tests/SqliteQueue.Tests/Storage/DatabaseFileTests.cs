@@ -4,6 +4,7 @@ using Microsoft.Data.Sqlite;
 using SqliteQueue.Internal;
 using SqliteQueue.Internal.Storage;
 using SqliteQueue.Tests.Infrastructure;
+using static SqliteQueue.Tests.Infrastructure.SqlCommands;
 
 namespace SqliteQueue.Tests.Storage;
 
@@ -325,19 +326,5 @@ public sealed class DatabaseFileTests
         {
             File.Exists(path + suffix).Should().BeFalse($"no {suffix} file may appear next to a refused file");
         }
-    }
-
-    private static object? Scalar(SqliteConnection connection, string sql)
-    {
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        return command.ExecuteScalar();
-    }
-
-    private static void Execute(SqliteConnection connection, string sql)
-    {
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        command.ExecuteNonQuery();
     }
 }

@@ -2,6 +2,7 @@ using System.Reflection;
 using Microsoft.Data.Sqlite;
 using SqliteQueue.Internal.Storage;
 using SqliteQueue.Tests.Infrastructure;
+using static SqliteQueue.Tests.Infrastructure.SqlCommands;
 
 namespace SqliteQueue.Tests.Storage;
 
@@ -101,12 +102,5 @@ public sealed class FaultTests
 
         Scalar(writer, "PRAGMA query_only = 0;");
         (await db.Client.EnqueueAsync("t", 1)).Should().BeGreaterThan(id);
-    }
-
-    private static object? Scalar(SqliteConnection connection, string sql)
-    {
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        return command.ExecuteScalar();
     }
 }

@@ -1,6 +1,7 @@
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using SqliteQueue.Tests.Infrastructure;
+using static SqliteQueue.Tests.Infrastructure.SqlCommands;
 
 namespace SqliteQueue.Tests.Storage;
 
@@ -107,19 +108,5 @@ public sealed class InMemoryStoreTests
 
         using var check = OpenOwn(name);
         CountOrders(check).Should().Be(0);
-    }
-
-    private static object? Scalar(SqliteConnection connection, string sql)
-    {
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        return command.ExecuteScalar();
-    }
-
-    private static void Execute(SqliteConnection connection, string sql)
-    {
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        command.ExecuteNonQuery();
     }
 }

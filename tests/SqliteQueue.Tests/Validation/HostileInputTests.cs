@@ -94,17 +94,7 @@ public sealed class HostileInputTests
     [InlineData("reversed-pair")]
     [InlineData("trailing-high")]
     [InlineData("emoji-10000")]
-    [InlineData("whitespace-only")]
-    [InlineData("nbsp")]
-    [InlineData("zero-width-space")]
-    [InlineData("only-tab")]
-    [InlineData("only-newlines")]
-    [InlineData("unicode-spaces")]
-    [InlineData("line-separators")]
-    [InlineData("invisible-formats")]
-    [InlineData("fillers-and-selectors")]
-    [InlineData("tag-characters")]
-    [InlineData("spaces-and-zero-width")]
+    [MemberData(nameof(HostileStrings.Blank), MemberType = typeof(HostileStrings))]
     public async Task Hostile_name_is_refused_everywhere_a_name_is_taken(string name)
     {
         var value = HostileStrings.Get(name);
@@ -196,17 +186,7 @@ public sealed class HostileInputTests
     [InlineData("reversed-pair")]
     [InlineData("trailing-high")]
     [InlineData("emoji-10000")]
-    [InlineData("whitespace-only")]
-    [InlineData("nbsp")]
-    [InlineData("zero-width-space")]
-    [InlineData("only-tab")]
-    [InlineData("only-newlines")]
-    [InlineData("unicode-spaces")]
-    [InlineData("line-separators")]
-    [InlineData("invisible-formats")]
-    [InlineData("fillers-and-selectors")]
-    [InlineData("tag-characters")]
-    [InlineData("spaces-and-zero-width")]
+    [MemberData(nameof(HostileStrings.Blank), MemberType = typeof(HostileStrings))]
     public async Task Hostile_deduplication_key_is_refused_with_the_key_shown(string name)
     {
         var key = HostileStrings.Get(name);

@@ -8,6 +8,13 @@ namespace SqliteQueue.Tests.Validation;
 /// </summary>
 internal static class HostileStrings
 {
+    /// <summary>The names of the strings with no visible character, which no name or key may be.</summary>
+    public static TheoryData<string> Blank { get; } = new()
+    {
+        "whitespace-only", "nbsp", "zero-width-space", "only-tab", "only-newlines", "unicode-spaces", "line-separators",
+        "invisible-formats", "fillers-and-selectors", "tag-characters", "spaces-and-zero-width",
+    };
+
     private static readonly Dictionary<string, string> Values = new(StringComparer.Ordinal)
     {
         ["empty"] = "",
