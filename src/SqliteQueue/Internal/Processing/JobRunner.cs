@@ -6,29 +6,22 @@ namespace SqliteQueue.Internal.Processing;
 
 /// <summary>
 /// Runs one job's handler and writes its outcome: each job runs in its own DI scope on a pool thread, with a token
-/// that fires on its timeout, a cancel, a lost lease or a forced shutdown; its slot is freed as soon as the handler
-/// returns, before the outcome is committed, and the job is forgotten once it is.
+/// that fires on its timeout, a cancel, a lost lease or a forced shutdown. Its slot goes on as soon as the handler
+/// returns (see <see cref="SlotDispatcher.CompleteAsync"/>), and the job is forgotten once its outcome is committed.
 /// </summary>
 internal sealed class JobRunner(
     JobStore store, Worker worker, HandlerRegistry registry, IServiceScopeFactory scopes, SlotDispatcher slots,
     Action<RunningJob> forget, ILogger logger)
 {
-    private readonly JobStore _store = store;
-    private readonly Worker _worker = worker;
-    private readonly HandlerRegistry _registry = registry;
-    private readonly IServiceScopeFactory _scopes = scopes;
-    private readonly SlotDispatcher _slots = slots;
-    private readonly ILogger _logger = logger;
-
     /// <summary>Gives a held job back without spending an attempt; one whose cancel was requested ends cancelled.</summary>
     public async Task GiveBackAsync(RunningJob run, bool cancelled)
     {
         if (cancelled)
         {
-            _logger.JobCancelRequested(run.Job.Id, run.Job.Type);
+            logger.JobCancelRequested(run.Job.Id, run.Job.Type);
         }
 
-        await SettleAsync(run, () => _worker.ReleaseAsync(run.Job)).ConfigureAwait(false);
+        await SettleAsync(run, () => worker.ReleaseAsync(run.Job)).ConfigureAwait(false);
         forget(run);
     }
 
@@ -38,7 +31,7 @@ internal sealed class JobRunner(
         run.MarkStarted();
         if (run.Job.Timeout is { } timeout)
         {
-            run.TimeoutTimer = _store.Time.CreateTimer(static state => ((RunningJob)state!).Interrupt(StopReason.Timeout), run, timeout, Timeout.InfiniteTimeSpan);
+            run.TimeoutTimer = store.Time.CreateTimer(static state => ((RunningJob)state!).Interrupt(StopReason.Timeout), run, timeout, Timeout.InfiniteTimeSpan);
         }
 
         _ = RunJobAsync(run);
@@ -57,22 +50,22 @@ internal sealed class JobRunner(
                 return;
             }
 
-            if (!_registry.TryGet(job.Type, out var registration))
+            if (!registry.TryGet(job.Type, out var registration))
             {
-                await SettleAsync(run, () => _worker.FailAsync(job, Errors.UnknownJobType(job.Type, _registry.JobTypes), permanent: true)).ConfigureAwait(false);
+                await SettleAsync(run, () => worker.FailAsync(job, Errors.UnknownJobType(job.Type, registry.JobTypes), permanent: true)).ConfigureAwait(false);
                 return;
             }
 
             Task handler;
-            var scope = _scopes.CreateAsyncScope();
+            var scope = scopes.CreateAsyncScope();
             await using (scope.ConfigureAwait(false))
             {
-                using var logScope = _logger.BeginScope(new JobLogScope(job));
+                using var logScope = logger.BeginScope(new JobLogScope(job));
 
                 // On a pool thread: a handler that blocks before its first await must hold neither the dispatcher
                 // nor its own timeout, which is watched below.
                 var services = scope.ServiceProvider;
-                handler = Task.Run(() => registration.Invoke(services, job, _worker.WorkerId, _store.Options.JsonSerializerOptions, run.Token), CancellationToken.None);
+                handler = Task.Run(() => registration.Invoke(services, job, worker.WorkerId, store.Options.JsonSerializerOptions, run.Token), CancellationToken.None);
 
                 var first = await Task.WhenAny(handler, run.Interrupted).ConfigureAwait(false);
                 if (first != handler)
@@ -87,11 +80,11 @@ internal sealed class JobRunner(
                     catch (OperationCanceledException) when (run.Token.IsCancellationRequested)
                     {
                         // The handler passed its token on, as it should: nothing went wrong.
-                        _logger.HandlerStopped(job.Id, job.Type);
+                        logger.HandlerStopped(job.Id, job.Type);
                     }
                     catch (Exception ex)
                     {
-                        _logger.AbandonedHandlerFailed(ex, job.Id, job.Type);
+                        logger.AbandonedHandlerFailed(ex, job.Id, job.Type);
                     }
 
                     return;
@@ -107,24 +100,24 @@ internal sealed class JobRunner(
             slotHeld = false;
             if (handler.IsCompletedSuccessfully && !run.Interrupted.IsCompleted)
             {
-                await _slots.CompleteAsync(run).ConfigureAwait(false);
+                await slots.CompleteAsync(run).ConfigureAwait(false);
             }
             else
             {
-                _slots.Release();
+                slots.Release();
                 await SettleFromHandlerAsync(run, handler).ConfigureAwait(false);
             }
         }
         catch (Exception ex)
         {
-            _logger.JobRunFailed(ex, job.Id, job.Type);
+            logger.JobRunFailed(ex, job.Id, job.Type);
         }
         finally
         {
             if (slotHeld)
             {
                 run.TimeoutTimer?.Dispose();
-                _slots.Release();
+                slots.Release();
             }
 
             forget(run);
@@ -136,7 +129,7 @@ internal sealed class JobRunner(
         var job = run.Job;
         if (handler.IsCompletedSuccessfully)
         {
-            return SettleAsync(run, () => _worker.CompleteAsync(job));
+            return SettleAsync(run, () => worker.CompleteAsync(job));
         }
 
         var ex = handler.Exception?.InnerException ?? handler.Exception ?? (Exception)new OperationCanceledException();
@@ -147,11 +140,11 @@ internal sealed class JobRunner(
 
         if (ex is PermanentJobFailureException)
         {
-            return SettleAsync(run, () => _worker.FailAsync(job, Errors.Describe(ex), permanent: true));
+            return SettleAsync(run, () => worker.FailAsync(job, Errors.Describe(ex), permanent: true));
         }
 
-        _logger.HandlerFailed(ex, job.Id, job.Type, job.Attempt);
-        return SettleAsync(run, () => _worker.FailAsync(job, Errors.Describe(ex)));
+        logger.HandlerFailed(ex, job.Id, job.Type, job.Attempt);
+        return SettleAsync(run, () => worker.FailAsync(job, Errors.Describe(ex)));
     }
 
     private Task SettleInterruptedAsync(RunningJob run, StopReason reason)
@@ -161,17 +154,17 @@ internal sealed class JobRunner(
         switch (reason)
         {
             case StopReason.Timeout:
-                _logger.JobTimedOut(job.Id, job.Type, job.Timeout ?? TimeSpan.Zero, job.Attempt);
-                return SettleAsync(run, () => _worker.FailAsync(job, Errors.JobTimedOut(job.Timeout ?? TimeSpan.Zero)));
+                logger.JobTimedOut(job.Id, job.Type, job.Timeout ?? TimeSpan.Zero, job.Attempt);
+                return SettleAsync(run, () => worker.FailAsync(job, Errors.JobTimedOut(job.Timeout ?? TimeSpan.Zero)));
             case StopReason.CancelRequested:
-                _logger.JobCancelRequested(job.Id, job.Type);
-                return SettleAsync(run, () => _worker.FailAsync(job, Errors.JobCancelledWhileRunning));
+                logger.JobCancelRequested(job.Id, job.Type);
+                return SettleAsync(run, () => worker.FailAsync(job, Errors.JobCancelledWhileRunning));
             case StopReason.Shutdown:
-                _logger.JobStoppedForShutdown(job.Id, job.Type);
-                return SettleAsync(run, () => _worker.ReleaseAsync(job));
+                logger.JobStoppedForShutdown(job.Id, job.Type);
+                return SettleAsync(run, () => worker.ReleaseAsync(job));
             default:
                 // The job belongs to someone else now; nothing may be written.
-                _logger.LeaseLostWhileRunning(_worker.WorkerId, job.Id, job.Type);
+                logger.LeaseLostWhileRunning(worker.WorkerId, job.Id, job.Type);
                 run.MarkSettled();
                 return Task.CompletedTask;
         }
@@ -186,7 +179,7 @@ internal sealed class JobRunner(
         catch (Exception ex)
         {
             // The lease will expire and the job will be retaken: a failed settle never loses the job.
-            _logger.SettleFailed(ex, run.Job.Id, run.Job.Type);
+            logger.SettleFailed(ex, run.Job.Id, run.Job.Type);
         }
         finally
         {
