@@ -106,6 +106,11 @@ public class ClaimBenchmarks
         {
             _rawClaim.Parameters.Add(new SqliteParameter("@limit", Batch));
         }
+        else
+        {
+            // The one-job claim statements serve held claims too; a raw claim starts its job, as ClaimAsync does.
+            _rawClaim.Parameters.Add(new SqliteParameter("@start", 1));
+        }
 
         if (_rawByClass)
         {
