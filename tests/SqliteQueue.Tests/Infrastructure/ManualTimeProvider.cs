@@ -28,6 +28,15 @@ public sealed class ManualTimeProvider : TimeProvider
         }
     }
 
+    /// <summary>Whether a timer is waiting to fire at or before <paramref name="at"/>: lets a test wait until a loop is parked on a wait that ends by then.</summary>
+    public bool HasTimerDueBy(DateTimeOffset at)
+    {
+        lock (_lock)
+        {
+            return _timers.Any(t => t.DueAt <= at);
+        }
+    }
+
     public void Advance(TimeSpan by)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(by, TimeSpan.Zero);

@@ -277,6 +277,9 @@ public sealed class ProcessorTests
         quickGate.SetResult();
         await Eventually.TrueAsync(async () => (await f.JobAsync(quick)).State == JobState.Completed, "a job that finishes within the grace time completes");
         (await f.JobAsync(slow)).State.Should().Be(JobState.Running, "shutdown waits for the grace time");
+
+        // The quick job can complete before the stopping loop reaches its grace-time wait: move the clock only once that wait is set.
+        await Eventually.TrueAsync(() => f.Time.HasTimerDueAt(f.Time.GetUtcNow() + TimeSpan.FromSeconds(20)), "shutdown waits out its grace time");
         f.Time.Advance(TimeSpan.FromSeconds(20));
         await run.WaitAsync(Eventually.Bound);
 
@@ -293,7 +296,7 @@ public sealed class ProcessorTests
         var behavior = new Behavior();
         await using var f = Fixture(behavior);
         f.Start(f.Processor(o => o.PollInterval = TimeSpan.FromHours(1)));
-        await Task.Delay(50);
+        await Eventually.TrueAsync(() => f.Queue.Store.ParkedClaims == 1, "the worker finds nothing and waits");
 
         // The manual clock never moves here: only the in-process signal can start the job.
         var id = await f.Client.EnqueueAsync("work", new Work(1));
@@ -307,19 +310,20 @@ public sealed class ProcessorTests
         var behavior = new Behavior();
         await using var f = Fixture(behavior);
         f.Start(f.Processor(o => o.PollInterval = TimeSpan.FromSeconds(1)));
-        await Task.Delay(50);
+
+        // The worker must be waiting for its next poll before the enqueue: one that reads the due time after the
+        // enqueue's commit (its first claim, or the read before it waits) rightly takes the job without any poll.
+        await Eventually.TrueAsync(
+            () => f.Queue.Store.ParkedClaims == 1 && f.Time.HasTimerDueBy(f.Time.GetUtcNow() + TimeSpan.FromSeconds(1)),
+            "the worker finds nothing and waits for its next poll");
         var otherProcess = f.Db.Open();
 
         var id = await otherProcess.Client.EnqueueAsync("work", new Work(1));
-        await Task.Delay(50);
         behavior.Seen.Should().BeEmpty("nothing in this process signalled the enqueue");
+        (await f.JobAsync(id)).State.Should().Be(JobState.Pending, "the manual clock has not reached the worker's next poll");
 
-        // Time moves only until the handler has started, so the job's own lease never runs out under it.
-        await Eventually.TrueAsync(() =>
-        {
-            f.Time.Advance(TimeSpan.FromSeconds(1));
-            return !behavior.Seen.IsEmpty;
-        }, "a poll sees the changed data_version");
+        // One poll interval, once: the poll sees the changed data_version. The clock moves no further, so the job's lease never runs out under it.
+        f.Time.Advance(TimeSpan.FromSeconds(1));
         (await f.Client.WaitForJobAsync(id).WaitAsync(Eventually.Bound)).State.Should().Be(JobState.Completed);
     }
 
@@ -329,15 +333,15 @@ public sealed class ProcessorTests
         var behavior = new Behavior();
         await using var f = Fixture(behavior);
         f.Start(f.Processor(o => o.PollInterval = TimeSpan.FromHours(1)));
+        var runAt = f.Time.GetUtcNow().AddMinutes(5);
         var id = await f.Client.EnqueueAsync("work", new Work(1), new EnqueueOptions { Delay = TimeSpan.FromMinutes(5) });
-        await Task.Delay(50);
-        behavior.Seen.Should().BeEmpty();
 
-        await Eventually.TrueAsync(() =>
-        {
-            f.Time.Advance(TimeSpan.FromMinutes(1));
-            return !behavior.Seen.IsEmpty;
-        }, "the worker wakes at the job's run-at, far before its hour-long poll");
+        // The clock moves once, straight to the run-at, and only when the worker waits for it: stepping past the
+        // run-at while the claimed job has not started yet would also pass its 30 s lease, and the job would run twice.
+        await Eventually.TrueAsync(() => f.Queue.Store.ParkedClaims == 1 && f.Time.HasTimerDueAt(runAt), "the worker waits for the job's run-at, far before its hour-long poll");
+        behavior.Seen.Should().BeEmpty();
+        f.Time.Advance(TimeSpan.FromMinutes(5));
+
         (await f.Client.WaitForJobAsync(id).WaitAsync(Eventually.Bound)).State.Should().Be(JobState.Completed);
         behavior.Seen.Should().ContainSingle();
     }
@@ -349,14 +353,15 @@ public sealed class ProcessorTests
         await using var f = Fixture(behavior);
         var id = await f.Client.EnqueueAsync("work", new Work(1));
         var crashed = f.Queue.Create(new WorkerOptions { LeaseDuration = TimeSpan.FromSeconds(30) });
-        (await crashed.ClaimAsync()).Should().ContainSingle();
+        var leaseEnd = (await crashed.ClaimAsync()).Should().ContainSingle().Subject.LeaseExpiresAt;
         f.Start(f.Processor(o => o.PollInterval = TimeSpan.FromHours(1)));
 
-        await Eventually.TrueAsync(() =>
-        {
-            f.Time.Advance(TimeSpan.FromSeconds(10));
-            return !behavior.Seen.IsEmpty;
-        }, "the idle worker wakes at the lease's expiry and rescues the job");
+        // The clock moves once, straight to the expiry, and only when the worker waits for it: the rescuing worker's
+        // own lease is never passed, so the job is not rescued a second time.
+        await Eventually.TrueAsync(() => f.Queue.Store.ParkedClaims == 1 && f.Time.HasTimerDueAt(leaseEnd), "the idle worker waits for the lease's expiry, far before its hour-long poll");
+        behavior.Seen.Should().BeEmpty();
+        f.Time.Advance(leaseEnd - f.Time.GetUtcNow());
+
         (await f.Client.WaitForJobAsync(id).WaitAsync(Eventually.Bound)).State.Should().Be(JobState.Completed);
         (await f.JobAsync(id)).Attempt.Should().Be(2);
     }
