@@ -20,9 +20,6 @@ internal static partial class Log
     [LoggerMessage(1004, LogLevel.Debug, "Enqueue of {Kind} on queue {Queue} matched live job {JobId} by deduplication key")]
     public static partial void JobDeduplicated(this ILogger logger, long jobId, string kind, string queue);
 
-    [LoggerMessage(1005, LogLevel.Information, "Cancel of job {JobId}: {Result}")]
-    public static partial void JobCancel(this ILogger logger, long jobId, CancelResult result);
-
     [LoggerMessage(2001, LogLevel.Debug, "Worker {WorkerId} claimed {Count} jobs")]
     public static partial void JobsClaimed(this ILogger logger, string workerId, int count);
 
