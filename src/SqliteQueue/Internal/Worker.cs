@@ -262,20 +262,10 @@ internal sealed class Worker : IWorker
     public async Task<RenewResult> RenewLeaseAsync(ClaimedJob job, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(job);
-        var leaseMs = _claim.LeaseMs;
-        var (result, until) = await _store.WriteAsync((job, leaseMs), static (s, tx, a) =>
-        {
-            var until = s.NowMs + a.leaseMs;
-            return (s.Renew(tx, a.job.Id, a.job.LeaseToken, until), until);
-        }, cancellationToken).ConfigureAwait(false);
-
+        var result = (await RenewManyAsync([job], cancellationToken).ConfigureAwait(false))[0];
         if (result == RenewResult.LeaseLost)
         {
             _logger.LeaseLost(WorkerId, job.Id, job.Type);
-        }
-        else
-        {
-            job.LeaseExpiresAt = Times.FromMs(until);
         }
 
         return result;

@@ -28,7 +28,6 @@ internal sealed class JobRunner(
     /// <summary>Runs the handler of a job that holds a slot and whose attempt is counted, then settles it.</summary>
     public void Start(RunningJob run)
     {
-        run.MarkStarted();
         if (run.Job.Timeout is { } timeout)
         {
             run.TimeoutTimer = store.Time.CreateTimer(static state => ((RunningJob)state!).Interrupt(StopReason.Timeout), run, timeout, Timeout.InfiniteTimeSpan);

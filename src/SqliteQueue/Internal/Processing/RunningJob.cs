@@ -18,7 +18,6 @@ internal sealed class RunningJob(ClaimedJob job) : IDisposable
     private readonly CancellationTokenSource _cts = new();
     private readonly TaskCompletionSource<StopReason> _interrupted = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _settled = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile bool _decided;
 
     public ClaimedJob Job => job;
@@ -31,9 +30,6 @@ internal sealed class RunningJob(ClaimedJob job) : IDisposable
     public Task Settled => _settled.Task;
 
     public bool IsSettled => _settled.Task.IsCompleted;
-
-    /// <summary>Completes when the handler has returned and its slot is free.</summary>
-    public Task Done => _done.Task;
 
     public ITimer? TimeoutTimer { get; set; }
 
@@ -56,15 +52,11 @@ internal sealed class RunningJob(ClaimedJob job) : IDisposable
         }
     }
 
-    public bool IsStarted { get; private set; }
-
     /// <summary>The handler has returned or been interrupted: what is written for the job is settled by that.</summary>
     public bool IsDecided => _decided;
 
     /// <summary>Its handler completed while jobs waited: its slot passes to the next held job in the completion's commit.</summary>
     public bool PassesSlot { get; set; }
-
-    public void MarkStarted() => IsStarted = true;
 
     public void MarkDecided() => _decided = true;
 
@@ -73,7 +65,6 @@ internal sealed class RunningJob(ClaimedJob job) : IDisposable
     public void Finish()
     {
         _settled.TrySetResult();
-        _done.TrySetResult();
         Dispose();
     }
 
