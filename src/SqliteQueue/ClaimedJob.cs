@@ -1,4 +1,5 @@
 using System.Text.Json;
+using SqliteQueue.Recurring;
 
 namespace SqliteQueue;
 
@@ -57,6 +58,9 @@ public sealed class ClaimedJob
 
     /// <summary>When the lease ends unless renewed. Updated by a successful renewal.</summary>
     public DateTimeOffset LeaseExpiresAt { get; internal set; }
+
+    /// <summary>The occurrence this job stands for, when a recurring schedule enqueued it; otherwise null.</summary>
+    public RecurringOccurrenceContext? Recurring { get; internal init; }
 
     /// <summary>Deserializes the payload with the queue's JSON options.</summary>
     /// <typeparam name="TPayload">The payload type registered for <see cref="Type"/>.</typeparam>

@@ -45,6 +45,12 @@ public sealed record JobInfo
     /// <summary>When the job reached a final state, if it has.</summary>
     public DateTimeOffset? FinishedAt { get; init; }
 
+    /// <summary>The recurring job (schedule) that enqueued this job, if one did.</summary>
+    public string? RecurringName { get; init; }
+
+    /// <summary>The scheduled occurrence this job stands for, if a schedule enqueued it on its schedule (null for a manual trigger).</summary>
+    public DateTimeOffset? ScheduledFor { get; init; }
+
     /// <summary>The id of the worker that holds the lease, while running.</summary>
     public string? LeaseOwner { get; init; }
 

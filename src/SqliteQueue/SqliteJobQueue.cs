@@ -3,7 +3,9 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using SqliteQueue.DependencyInjection;
 using SqliteQueue.Internal;
+using SqliteQueue.Internal.Recurring;
 using SqliteQueue.Internal.Storage;
+using SqliteQueue.Recurring;
 
 namespace SqliteQueue;
 
@@ -36,10 +38,30 @@ public sealed class SqliteJobQueue : IWorkerFactory, IDisposable, IAsyncDisposab
         _loggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
         _store = new JobStore(options, timeProvider ?? TimeProvider.System, _loggerFactory.CreateLogger("SqliteQueue.Store"));
         Client = new QueueClient(_store);
+        RecurringJobs = new RecurringJobs(_store, _loggerFactory.CreateLogger("SqliteQueue.Recurring"));
+        _scheduler = new RecurringScheduler(_store, RecurringJobs, _loggerFactory.CreateLogger("SqliteQueue.Recurring"));
     }
+
+    private readonly RecurringScheduler _scheduler;
 
     /// <summary>The producer side of this store.</summary>
     public IQueueClient Client { get; }
+
+    /// <summary>The recurring jobs of this store: create, change, pause, trigger and inspect schedules.</summary>
+    public IRecurringJobs Recurring => RecurringJobs;
+
+    internal RecurringJobs RecurringJobs { get; }
+
+    /// <summary>
+    /// Fires this store's recurring jobs until <paramref name="cancellationToken"/> fires: it sleeps until the next
+    /// occurrence of any active schedule and enqueues its job. Hosts built with <c>AddSqliteQueue</c> run this for you;
+    /// call it yourself only without one. Any number of processes may run it on one file: each occurrence fires once.
+    /// </summary>
+    /// <param name="cancellationToken">Stops the scheduler.</param>
+    /// <returns>A task that ends when the scheduler has stopped.</returns>
+    public Task RunRecurringSchedulerAsync(CancellationToken cancellationToken) => _scheduler.RunAsync(cancellationToken);
+
+    internal RecurringScheduler Scheduler => _scheduler;
 
     /// <summary>Opens, checks and migrates the file now rather than on first use.</summary>
     /// <param name="cancellationToken">Cancels the wait.</param>

@@ -7,6 +7,8 @@ using SqliteQueue.Internal.Processing;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using SqliteQueue.DependencyInjection;
+using SqliteQueue.Internal.Recurring;
+using SqliteQueue.Recurring;
 using SqliteQueue.Scheduling;
 
 namespace SqliteQueue;
@@ -15,8 +17,8 @@ namespace SqliteQueue;
 public static class SqliteQueueServiceCollectionExtensions
 {
     /// <summary>
-    /// Registers the queue store (<see cref="SqliteJobQueue"/>), <see cref="IQueueClient"/>, <see cref="IWorkerFactory"/>
-    /// and validated <see cref="SqliteQueueOptions"/>. Calling it again only adds configuration.
+    /// Registers the queue store (<see cref="SqliteJobQueue"/>), <see cref="IQueueClient"/>, <see cref="IWorkerFactory"/>,
+    /// <see cref="IRecurringJobs"/> and validated <see cref="SqliteQueueOptions"/>. Calling it again only adds configuration.
     /// </summary>
     /// <param name="services">The service collection.</param>
     /// <param name="configure">Sets the options, at least <see cref="SqliteQueueOptions.ConnectionString"/>.</param>
@@ -35,6 +37,7 @@ public static class SqliteQueueServiceCollectionExtensions
             sp.GetService<ILoggerFactory>()));
         services.TryAddSingleton(sp => sp.GetRequiredService<SqliteJobQueue>().Client);
         services.TryAddSingleton<IWorkerFactory>(sp => sp.GetRequiredService<SqliteJobQueue>());
+        services.TryAddSingleton(sp => sp.GetRequiredService<SqliteJobQueue>().Recurring);
         return new SqliteQueueBuilder(services);
     }
 }
@@ -90,6 +93,7 @@ public sealed class SqliteQueueBuilder
         QueueWorkerOptionsValidator.ThrowIfInvalid(options);
 
         Services.TryAddSingleton(sp => new HandlerRegistry(sp.GetServices<HandlerRegistration>()));
+        AddRecurringScheduler();
         Services.AddSingleton<IHostedService>(sp => new QueueWorkerHostedService(new JobProcessor(
             sp.GetRequiredService<SqliteJobQueue>(),
             sp.GetRequiredService<HandlerRegistry>(),
@@ -107,5 +111,71 @@ public sealed class SqliteQueueBuilder
         ArgumentNullException.ThrowIfNull(strategy);
         Services.Configure<SqliteQueueOptions>(o => o.DefaultStrategy = strategy);
         return this;
+    }
+
+    /// <summary>
+    /// Declares a recurring job: at each occurrence of <paramref name="schedule"/>, a <paramref name="jobType"/> job is
+    /// enqueued. When the host starts, the declared schedules are synced into the queue file (new ones added, changed
+    /// ones updated without firing an occurrence twice, ones no longer declared removed), and this host's scheduler
+    /// fires them; any number of processes may do the same on one file, and each occurrence fires once.
+    /// </summary>
+    /// <param name="name">The schedule's stable name, its key in the file: 1 to 200 characters, at least one visible, no control characters.</param>
+    /// <param name="jobType">The job type each occurrence enqueues.</param>
+    /// <param name="schedule">
+    /// A cron expression (<c>"0 9 * * *"</c>; 6 fields with seconds first; macros such as <c>@daily</c>) or an interval
+    /// (<c>"every 30 minutes"</c>, <c>"every 1 day at 09:00"</c>); see <see cref="RecurringSchedule.Parse(string, string)"/>.
+    /// </param>
+    /// <param name="configure">Sets the time zone, payload, queue and policies; the defaults are UTC, <c>{}</c>, <c>"default"</c>, <see cref="Misfire.RunOnce"/> and <see cref="Overlap.Skip"/>.</param>
+    /// <returns>This builder.</returns>
+    /// <exception cref="ArgumentException">A value is invalid, such as a schedule or time zone that cannot be read; the message names it.</exception>
+    /// <exception cref="InvalidOperationException">A recurring job with this name is already declared.</exception>
+    public SqliteQueueBuilder AddRecurringJob(string name, string jobType, string schedule, Action<RecurringJobBuilder>? configure = null)
+    {
+        Guard.Name(name, "recurring job name", nameof(name));
+        Guard.Name(jobType, "job type", nameof(jobType));
+        ArgumentNullException.ThrowIfNull(schedule);
+        RecurringSchedule.Parse(schedule, "UTC", jitterSeed: name);
+
+        var builder = new RecurringJobBuilder(name, jobType, schedule);
+        configure?.Invoke(builder);
+
+        // Checked now, so a bad declaration fails where it is written; the payload is serialized again at start
+        // with the queue's own JSON options.
+        RecurringSpec.Validate(builder.Build(new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web)), int.MaxValue, DateTimeOffset.UnixEpoch, "definition");
+        if (Services.Any(d => d.ImplementationInstance is RecurringDeclaration r && r.Name == name))
+        {
+            throw new InvalidOperationException($"Recurring job '{name}' is already declared; names must be unique.");
+        }
+
+        Services.AddSingleton(new RecurringDeclaration(name, builder));
+        AddRecurringScheduler();
+        return this;
+    }
+
+    /// <summary>Sets how this host treats recurring jobs: whether it removes schedules no longer declared, and whether it fires them.</summary>
+    /// <param name="configure">Sets the options.</param>
+    /// <returns>This builder.</returns>
+    public SqliteQueueBuilder ConfigureRecurringJobs(Action<RecurringSchedulerOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(configure);
+        AddRecurringScheduler();
+        var options = (RecurringSchedulerOptions)Services.First(d => d.ServiceType == typeof(RecurringSchedulerOptions)).ImplementationInstance!;
+        configure(options);
+        return this;
+    }
+
+    /// <summary>The scheduler runs once per host, in any host that declares a schedule or runs a worker.</summary>
+    private void AddRecurringScheduler()
+    {
+        if (Services.Any(d => d.ServiceType == typeof(RecurringSchedulerOptions)))
+        {
+            return;
+        }
+
+        Services.AddSingleton(new RecurringSchedulerOptions());
+        Services.AddSingleton<IHostedService>(sp => new RecurringHostedService(
+            sp.GetRequiredService<SqliteJobQueue>(),
+            sp.GetServices<RecurringDeclaration>(),
+            sp.GetRequiredService<RecurringSchedulerOptions>()));
     }
 }

@@ -1,3 +1,5 @@
+using SqliteQueue.Recurring;
+
 namespace SqliteQueue;
 
 /// <summary>
@@ -28,6 +30,7 @@ public sealed class JobContext<TPayload>
     internal JobContext(ClaimedJob job, TPayload payload, string workerId)
         : this(job.Id, job.Queue, job.Type, job.Attempt, job.MaxAttempts, job.CreatedAt, job.Timeout, payload, workerId)
     {
+        Recurring = job.Recurring;
     }
 
     /// <summary>Creates a context, for calling a handler directly in a unit test.</summary>
@@ -82,6 +85,12 @@ public sealed class JobContext<TPayload>
 
     /// <summary>The id of the worker running the job.</summary>
     public string WorkerId { get; }
+
+    /// <summary>
+    /// The occurrence this job stands for, when a recurring schedule enqueued it (its scheduled time, and whether it
+    /// is a late catch-up); otherwise null. Settable for calling a handler directly in a unit test.
+    /// </summary>
+    public RecurringOccurrenceContext? Recurring { get; init; }
 }
 
 /// <summary>Thrown by a handler for a failure that retrying cannot fix: the job is dead-lettered at once.</summary>

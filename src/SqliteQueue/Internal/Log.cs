@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging;
 
 namespace SqliteQueue.Internal;
 
-/// <summary>Every log line of the library. Event ids: 1xxx store and client, 2xxx worker.</summary>
+/// <summary>Every log line of the library. Event ids: 1xxx store and client, 2xxx worker, 3xxx recurring jobs.</summary>
 internal static partial class Log
 {
     [LoggerMessage(1001, LogLevel.Information, "Queue database {DataSource} migrated tables with prefix '{Prefix}' to schema version {Version}")]
@@ -88,4 +88,28 @@ internal static partial class Log
 
     [LoggerMessage(2115, LogLevel.Warning, "Worker {WorkerId} could not start held jobs; their leases run out and they are claimed again without spending an attempt")]
     public static partial void StartHeldFailed(this ILogger logger, Exception ex, string workerId);
+
+    [LoggerMessage(3001, LogLevel.Debug, "Recurring job {Name} enqueued job {JobId} for its occurrence at {ScheduledFor}")]
+    public static partial void RecurringFired(this ILogger logger, string name, long jobId, DateTimeOffset scheduledFor);
+
+    [LoggerMessage(3002, LogLevel.Information, "Recurring job {Name} enqueued job {JobId} late, for {Missed} missed occurrences up to {ScheduledFor}")]
+    public static partial void RecurringCaughtUp(this ILogger logger, string name, long jobId, long missed, DateTimeOffset scheduledFor);
+
+    [LoggerMessage(3003, LogLevel.Information, "Recurring job {Name} skipped its occurrence at {ScheduledFor}: {Reason}")]
+    public static partial void RecurringSkipped(this ILogger logger, string name, DateTimeOffset scheduledFor, string reason);
+
+    [LoggerMessage(3004, LogLevel.Error, "Recurring job {Name} is broken and will not fire until it is fixed: {Error}")]
+    public static partial void RecurringBroken(this ILogger logger, string name, string error);
+
+    [LoggerMessage(3005, LogLevel.Information, "Recurring jobs declared in code synced: {Added} added, {Changed} changed, {Removed} removed, {Unchanged} unchanged")]
+    public static partial void RecurringSynced(this ILogger logger, int added, int changed, int removed, int unchanged);
+
+    [LoggerMessage(3006, LogLevel.Information, "Recurring job {Name} is no longer declared in code and was removed")]
+    public static partial void RecurringRemoved(this ILogger logger, string name);
+
+    [LoggerMessage(3007, LogLevel.Error, "The recurring-job scheduler failed; it tries again in {RetryIn}")]
+    public static partial void SchedulerFailed(this ILogger logger, Exception ex, TimeSpan retryIn);
+
+    [LoggerMessage(3008, LogLevel.Warning, "Recurring job {Name}: {Warning}")]
+    public static partial void RecurringWarning(this ILogger logger, string name, string warning);
 }

@@ -1,4 +1,5 @@
 using Microsoft.Data.Sqlite;
+using SqliteQueue.Recurring;
 using Microsoft.Extensions.Logging;
 using SqliteQueue.Scheduling;
 
@@ -349,5 +350,17 @@ internal sealed class ClaimEngine(JobStore store, ILogger logger)
         createdAt: Times.FromMs(row.Int64(8)),
         leaseToken: token,
         leaseExpiresAt: Times.FromMs(until),
-        json: _store.Options.JsonSerializerOptions);
+        json: _store.Options.JsonSerializerOptions)
+    {
+        Recurring = row.IsNull(9) ? null : Occurrence(row),
+    };
+
+    private static RecurringOccurrenceContext Occurrence(RawCommand row)
+    {
+        // A manual trigger has no occurrence: it stands for the moment it was enqueued.
+        var triggered = row.IsNull(10);
+        var missed = row.IsNull(11) ? 0 : row.Int64(11);
+        return new RecurringOccurrenceContext(
+            row.Text(9), Times.FromMs(triggered ? row.Int64(8) : row.Int64(10)), missed > 0, (int)Math.Min(missed, int.MaxValue), triggered);
+    }
 }

@@ -21,6 +21,8 @@ internal sealed class JobRow
     public long CreatedAt { get; set; }
     public long? StartedAt { get; set; }
     public long? FinishedAt { get; set; }
+    public string? RecurringName { get; set; }
+    public long? OccurrenceAt { get; set; }
 
     public JobInfo ToJobInfo() => new()
     {
@@ -42,6 +44,8 @@ internal sealed class JobRow
         CreatedAt = Times.FromMs(CreatedAt),
         StartedAt = Times.FromMs(StartedAt),
         FinishedAt = Times.FromMs(FinishedAt),
+        RecurringName = RecurringName,
+        ScheduledFor = Times.FromMs(OccurrenceAt),
     };
 }
 

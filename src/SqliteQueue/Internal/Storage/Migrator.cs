@@ -86,18 +86,9 @@ internal static class Migrator
             throw new IncompatibleDatabaseException(Errors.SchemaTooNew(connection.DataSource, version, LatestVersion));
         }
 
-        // Several prefixes may share one file: a prefix whose tables are missing starts from zero.
-        using (var exists = connection.CreateCommand())
-        {
-            exists.Transaction = transaction;
-            exists.CommandText = sql[JobSql.QueueTableExists];
-            exists.Parameters.AddWithValue("@name", sql.Prefix + "jobs");
-            if (Convert.ToInt64(exists.ExecuteScalar(), CultureInfo.InvariantCulture) == 0)
-            {
-                version = 0;
-            }
-        }
-
+        // Several prefixes may share one file, each at its own version, while user_version is the file's highest:
+        // a prefix's version is the last migration whose first table it has.
+        version = Math.Min(version, PrefixVersion(connection, transaction, sql));
         var applied = 0;
         foreach (var (migrationVersion, script) in Migrations)
         {
@@ -128,6 +119,39 @@ internal static class Migrator
         {
             transaction.Commit();
         }
+    }
+
+    private static int PrefixVersion(SqliteConnection connection, SqliteTransaction transaction, SqlText sql)
+    {
+        var version = 0;
+        foreach (var (migrationVersion, script) in Migrations)
+        {
+            using var exists = connection.CreateCommand();
+            exists.Transaction = transaction;
+            exists.CommandText = sql[JobSql.QueueTableExists];
+            exists.Parameters.AddWithValue("@name", sql.Prefix + FirstTable(script));
+            if (Convert.ToInt64(exists.ExecuteScalar(), CultureInfo.InvariantCulture) == 0)
+            {
+                break;
+            }
+
+            version = migrationVersion;
+        }
+
+        return version;
+    }
+
+    private static string FirstTable(string script)
+    {
+        const string Create = "CREATE TABLE {prefix}";
+        var start = script.IndexOf(Create, StringComparison.Ordinal) + Create.Length;
+        var end = start;
+        while (end < script.Length && (char.IsAsciiLetterOrDigit(script[end]) || script[end] == '_'))
+        {
+            end++;
+        }
+
+        return script[start..end];
     }
 
     private static List<(int, string)> LoadMigrations()

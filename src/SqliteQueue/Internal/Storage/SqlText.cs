@@ -3,7 +3,7 @@ using System.Reflection;
 namespace SqliteQueue.Internal.Storage;
 
 /// <summary>
-/// The <see cref="JobSql"/> constants with the table prefix filled in, rendered once per store. Lookups are by
+/// The <see cref="JobSql"/> and <see cref="Recurring.RecurringSql"/> constants with the table prefix filled in, rendered once per store. Lookups are by
 /// reference, since callers always pass the constants themselves.
 /// </summary>
 internal sealed class SqlText
@@ -25,11 +25,11 @@ internal sealed class SqlText
 
     public string this[string template] => _rendered.TryGetValue(template, out var sql)
         ? sql
-        : throw new InvalidOperationException("Only JobSql constants can be rendered.");
+        : throw new InvalidOperationException("Only JobSql and RecurringSql constants can be rendered.");
 
     // String constants are interned by the runtime, so interning the reflected values yields the very references callers pass.
-    public static IReadOnlyList<string> AllTemplates { get; } = typeof(JobSql)
-        .GetFields(BindingFlags.Public | BindingFlags.Static)
+    public static IReadOnlyList<string> AllTemplates { get; } = new[] { typeof(JobSql), typeof(Recurring.RecurringSql) }
+        .SelectMany(t => t.GetFields(BindingFlags.Public | BindingFlags.Static))
         .Where(f => f.IsLiteral && f.FieldType == typeof(string))
         .Select(f => string.Intern((string)f.GetRawConstantValue()!))
         .ToArray();
