@@ -25,6 +25,7 @@ public sealed class PackageTests(PackedPackage package) : IClassFixture<PackedPa
         "Microsoft.Extensions.Logging.Abstractions",
         "Microsoft.Extensions.Options",
         "Microsoft.Extensions.Hosting.Abstractions",
+        "Cronos",
     ];
 
     [Fact]
@@ -169,6 +170,26 @@ public sealed class PackageTests(PackedPackage package) : IClassFixture<PackedPa
             {
                 Console.Error.WriteLine($"job {id} is {info?.State}, expected Completed");
                 return 4;
+            }
+
+            // A recurring job, fired by the scheduler on the real clock: every second.
+            var recurring = provider.GetRequiredService<SqliteQueue.Recurring.IRecurringJobs>();
+            await recurring.UpsertAsync(new SqliteQueue.Recurring.RecurringJobDefinition("package.every-second", "package.recurring", "*/1 * * * * *"));
+            using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            var scheduler = provider.GetRequiredService<SqliteJobQueue>().RunRecurringSchedulerAsync(stop.Token);
+            IReadOnlyList<ClaimedJob> fired = [];
+            while (fired.Count == 0 && !stop.IsCancellationRequested)
+            {
+                fired = await worker.ClaimAsync(maxJobs: 1);
+                await Task.Delay(50);
+            }
+
+            await stop.CancelAsync();
+            await scheduler;
+            if (fired.Count != 1 || fired[0].Recurring?.Name != "package.every-second" || fired[0].Type != "package.recurring")
+            {
+                Console.Error.WriteLine($"the recurring job did not fire: {fired.Count} jobs claimed");
+                return 5;
             }
 
             Console.WriteLine("OK");

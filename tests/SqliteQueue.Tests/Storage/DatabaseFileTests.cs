@@ -106,7 +106,7 @@ public sealed class DatabaseFileTests
 
         (await db.Client.GetJobAsync(id))!.State.Should().Be(JobState.Pending);
         using var connection = db.Raw();
-        Scalar(connection, "PRAGMA user_version;").Should().Be(1L);
+        Scalar(connection, "PRAGMA user_version;").Should().Be((long)Migrator.LatestVersion);
         Scalar(connection, "PRAGMA journal_mode;").Should().Be("wal");
     }
 
@@ -164,7 +164,7 @@ public sealed class DatabaseFileTests
     }
 
     [Fact]
-    public async Task InitializeAsync_gives_a_new_file_schema_version_1_and_WAL()
+    public async Task InitializeAsync_gives_a_new_file_the_latest_schema_version_and_WAL()
     {
         await using var db = new TestDatabase();
         File.Exists(db.Path).Should().BeFalse("nothing touches the file before first use");
@@ -172,10 +172,10 @@ public sealed class DatabaseFileTests
         await db.Queue.InitializeAsync();
 
         using var connection = db.Raw();
-        Scalar(connection, "PRAGMA user_version;").Should().Be(1L);
-        Migrator.LatestVersion.Should().Be(1);
+        Scalar(connection, "PRAGMA user_version;").Should().Be((long)Migrator.LatestVersion);
+        Migrator.LatestVersion.Should().Be(2);
         Scalar(connection, "PRAGMA journal_mode;").Should().Be("wal");
-        Scalar(connection, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('queue_jobs', 'queue_executions');").Should().Be(2L);
+        Scalar(connection, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('queue_jobs', 'queue_executions', 'queue_recurring', 'queue_recurring_log');").Should().Be(4L);
         Scalar(connection, "PRAGMA integrity_check;").Should().Be("ok");
     }
 
@@ -192,7 +192,7 @@ public sealed class DatabaseFileTests
         (await db.Client.GetJobAsync(id))!.State.Should().Be(JobState.Pending);
         using var check = db.Raw();
         Scalar(check, "SELECT count(*) FROM orders;").Should().Be(2L);
-        Scalar(check, "PRAGMA user_version;").Should().Be(1L);
+        Scalar(check, "PRAGMA user_version;").Should().Be((long)Migrator.LatestVersion);
     }
 
     [Fact]
@@ -228,7 +228,7 @@ public sealed class DatabaseFileTests
         Scalar(connection, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('queue_jobs', 'queue_executions', 'other_jobs', 'other_executions');").Should().Be(4L);
         Scalar(connection, "SELECT count(*) FROM queue_jobs;").Should().Be(3L);
         Scalar(connection, "SELECT count(*) FROM other_jobs;").Should().Be(1L);
-        Scalar(connection, "PRAGMA user_version;").Should().Be(1L);
+        Scalar(connection, "PRAGMA user_version;").Should().Be((long)Migrator.LatestVersion);
     }
 
     [Fact]
@@ -256,7 +256,7 @@ public sealed class DatabaseFileTests
         var claimed = await reopened.Create().ClaimAsync(10);
         claimed.Select(j => j.Id).Should().Equal(waiting, next);
         using var connection = db.Raw();
-        Scalar(connection, "PRAGMA user_version;").Should().Be(1L);
+        Scalar(connection, "PRAGMA user_version;").Should().Be((long)Migrator.LatestVersion);
     }
 
     [Fact]
