@@ -19,8 +19,6 @@ internal sealed class ElapsedIntervalRule : ScheduleRule
         _periodMs = count * unitMs;
     }
 
-    public long PeriodMs => _periodMs;
-
     public override long? NextAfterMs(long afterUnixMs)
     {
         var next = afterUnixMs - Mod(afterUnixMs, _periodMs) + _periodMs;

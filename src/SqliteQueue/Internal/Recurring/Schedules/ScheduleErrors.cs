@@ -5,14 +5,14 @@ namespace SqliteQueue.Internal.Recurring.Schedules;
 /// <summary>Every message the schedule parser throws with, in one place, so tests can assert the exact text.</summary>
 internal static class ScheduleErrors
 {
-    private const string CronHelp =
+    public const string CronHelp =
         "Use 5 fields (minute hour day month weekday), 6 with seconds first, a macro such as @daily, or \"every <n> seconds|minutes|hours|days|weeks\".";
 
-    private const string IntervalHelp =
+    public const string IntervalHelp =
         "Use \"every <n> seconds|minutes|hours|days|weeks\", with \" at HH:mm\" for days and weeks and \" on <weekday>\" for weeks, " +
         "e.g. \"every 30 minutes\", \"every 2 days at 09:30\" or \"every 1 week on friday at 17:00\".";
 
-    private const string ZoneHelp =
+    public const string ZoneHelp =
         "Use an IANA id such as \"America/New_York\" or a Windows id such as \"Eastern Standard Time\"; the default is \"UTC\".";
 
     public static string EmptySchedule =>
@@ -64,14 +64,4 @@ internal static class ScheduleErrors
 
     public static string PreviewCount(int count) =>
         $"count must be from 1 to {RecurringScheduleLimits.MaxPreview.ToString(CultureInfo.InvariantCulture)}; got {count.ToString(CultureInfo.InvariantCulture)}.";
-}
-
-/// <summary>Bounds on schedules, shared by the parser, the public type and the tests.</summary>
-internal static class RecurringScheduleLimits
-{
-    /// <summary>The most occurrences one <c>Preview</c> returns.</summary>
-    public const int MaxPreview = 1000;
-
-    /// <summary>The longest interval: longer ones are almost always a typo, and ten years matches the longest enqueue delay.</summary>
-    public const int MaxIntervalDays = 3650;
 }
