@@ -112,4 +112,7 @@ internal static partial class Log
 
     [LoggerMessage(3008, LogLevel.Warning, "Recurring job {Name}: {Warning}")]
     public static partial void RecurringWarning(this ILogger logger, string name, string warning);
+
+    [LoggerMessage(3009, LogLevel.Information, "Recurring job {Name} was triggered by hand: job {JobId}")]
+    public static partial void RecurringTriggered(this ILogger logger, string name, long jobId);
 }

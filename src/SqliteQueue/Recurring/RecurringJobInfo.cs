@@ -15,16 +15,19 @@ public sealed class RecurringJobInfo
     /// <summary>Where it was defined.</summary>
     public required RecurringJobSource Source { get; init; }
 
-    /// <summary>The next occurrence it will handle; null while paused or broken.</summary>
+    /// <summary>
+    /// The next occurrence it will handle; null while broken, or when the schedule has no further occurrence. Kept
+    /// while paused (<see cref="ResumeFrom.LastOccurrence"/> picks up there).
+    /// </summary>
     public DateTimeOffset? NextRunAt { get; init; }
 
     /// <summary>The last occurrence it handled, fired or skipped.</summary>
     public DateTimeOffset? LastOccurrenceAt { get; init; }
 
-    /// <summary>The last job it enqueued.</summary>
+    /// <summary>The last job its occurrences enqueued (manual triggers are not counted here; see the history).</summary>
     public long? LastJobId { get; init; }
 
-    /// <summary>How many jobs it has enqueued.</summary>
+    /// <summary>How many jobs its occurrences have enqueued, manual triggers not counted.</summary>
     public long FiredCount { get; init; }
 
     /// <summary>Why it is broken, if it is.</summary>

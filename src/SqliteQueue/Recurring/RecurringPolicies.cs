@@ -9,7 +9,10 @@ public enum Misfire
     /// <summary>Fire once for all of them, for the latest missed occurrence; none if an on-time one fires anyway. The default.</summary>
     RunOnce,
 
-    /// <summary>Fire each missed occurrence, oldest first, up to the schedule's catch-up cap; older ones beyond the cap are skipped.</summary>
+    /// <summary>
+    /// Fire each missed occurrence, oldest first, up to the schedule's catch-up cap; older ones beyond the cap are
+    /// skipped. Needs <see cref="Overlap.Allow"/>: under any other overlap policy the first catch-up job would block the rest.
+    /// </summary>
     RunAll,
 
     /// <summary>Fire none of them; wait for the next occurrence.</summary>
@@ -22,7 +25,10 @@ public enum Overlap
     /// <summary>Skip the occurrence while a job of this schedule is pending or running. The default.</summary>
     Skip,
 
-    /// <summary>Allow one job waiting behind a running one: skip only while a job of this schedule is pending.</summary>
+    /// <summary>
+    /// Skip only while a job of this schedule is pending (not yet started): at most one waits. It does not serialize
+    /// the jobs: with a free worker slot, the waiting job starts beside the running one.
+    /// </summary>
     QueueOne,
 
     /// <summary>Always fire: jobs of one schedule may run side by side.</summary>

@@ -96,4 +96,17 @@ public sealed class OccurrencePlannerTests
         plan.Fires.Should().Equal(new PlannedFire(5 * Minute, 0));
         plan.Next.Should().BeNull();
     }
+
+    [Fact]
+    public void Run_all_fires_at_most_the_cap_in_all_and_names_exactly_the_occurrences_it_drops()
+    {
+        // 00:01..00:09 missed (grace 2 min at 00:12), 00:10..00:12 on time; cap 5: 00:08..00:12 fire.
+        var plan = OccurrencePlanner.Plan(EveryMinute, first: Minute, now: 12 * Minute, Misfire.RunAll, graceMs: 2 * Minute, cap: 5);
+
+        plan.Fires.Select(f => f.OccurrenceAt).Should().Equal(8 * Minute, 9 * Minute, 10 * Minute, 11 * Minute, 12 * Minute);
+        plan.Fires.Select(f => f.Missed).Should().Equal(1, 1, 0, 0, 0);
+        plan.Skipped.Should().Be(7);
+        plan.FirstSkipped.Should().Be(Minute);
+        plan.LastSkipped.Should().Be(7 * Minute);
+    }
 }

@@ -61,7 +61,8 @@ public sealed class RecurringApiTests
     [Fact]
     public async Task Trigger_enqueues_now_without_moving_the_schedule()
     {
-        await using var kit = new RecurringKit();
+        var logs = new LogCapture();
+        await using var kit = new RecurringKit(logs: logs);
         await kit.Recurring.UpsertAsync(new RecurringJobDefinition("daily", "work", "0 9 * * *"));
         kit.Time.Advance(TimeSpan.FromHours(1));
 
@@ -72,6 +73,7 @@ public sealed class RecurringApiTests
         job.ScheduledFor.Should().BeNull();
         (await kit.Recurring.GetAsync("daily"))!.NextRunAt.Should().Be(RecurringKit.Start + TimeSpan.FromHours(9));
         (await kit.Recurring.GetHistoryAsync("daily")).Single().Outcome.Should().Be(RecurringOutcome.Triggered);
+        logs.WithId(3009).Should().ContainSingle().Which.Message.Should().Contain($"job {id}");
 
         // The triggered job is live: the overlap policy skips a second trigger unless told not to.
         (await kit.Recurring.TriggerAsync("daily")).Should().BeNull();

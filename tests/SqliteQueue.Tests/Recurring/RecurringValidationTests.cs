@@ -23,6 +23,7 @@ public sealed class RecurringValidationTests
         { "definition.Misfire", d => Copy(d, misfire: (Misfire)42), "*Misfire*" },
         { "definition.Overlap", d => Copy(d, overlap: (Overlap)42), "*Overlap*" },
         { "definition.Overlap", d => Copy(d, misfire: Misfire.RunAll), "*RunAll*Overlap.Skip*" },
+        { "definition.Overlap", d => Copy(d, misfire: Misfire.RunAll, overlap: Overlap.QueueOne), "*RunAll*Overlap.QueueOne*" },
     };
 
     [Theory]

@@ -7,7 +7,8 @@ internal readonly record struct PlannedFire(long OccurrenceAt, long Missed);
 
 /// <summary>
 /// What a schedule does with the occurrences from its next run up to now: the jobs to enqueue, the occurrences it
-/// drops (a count, and the first and last of them), and where it stands afterwards.
+/// drops (a count, and the first and last of them: every dropped one is older than every fired one), and where it
+/// stands afterwards.
 /// </summary>
 internal sealed record OccurrencePlan(List<PlannedFire> Fires, long Skipped, long? FirstSkipped, long? LastSkipped, bool SkippedIsLowerBound, long Last, long? Next);
 
@@ -15,6 +16,12 @@ internal sealed record OccurrencePlan(List<PlannedFire> Fires, long Skipped, lon
 /// Applies a schedule's misfire policy. Pure: the schedule is a function from an instant to the next occurrence,
 /// and "now" is an argument, so the same rows give the same plan in every process.
 /// </summary>
+/// <remarks>
+/// The due occurrences are ordered, the missed ones (older than now minus the grace period) first. Whatever the
+/// policy, the jobs fired are the newest few of them, at most <c>cap</c>: all of them under RunAll; the on-time ones
+/// under Skip, and under RunOnce when there are any; otherwise under RunOnce the latest missed one alone, standing for
+/// all the missed ones. So only the newest <c>cap + 1</c> due occurrences need to be kept while walking.
+/// </remarks>
 internal static class OccurrencePlanner
 {
     /// <summary>Occurrences walked one by one before a long outage of a frequent schedule is jumped over.</summary>
@@ -29,34 +36,29 @@ internal static class OccurrencePlanner
     public static OccurrencePlan Plan(Func<long, long?> nextAfter, long first, long now, Misfire misfire, long graceMs, int cap)
     {
         var cutoff = now - graceMs;
-        var missed = new Queue<long>();
-        var onTime = new Queue<long>();
-        long missedCount = 0, droppedOnTime = 0;
-        long? firstMissed = null, firstDroppedOnTime = null;
+        var recent = new Queue<long>(Math.Min(cap + 1, 1024));
+        long due = 0, onTime = 0;
         var lowerBound = false;
-        long last = first;
         long? occurrence = first;
-        var steps = 0;
         while (occurrence is { } at && at <= now)
         {
-            last = at;
-            if (at < cutoff)
+            due++;
+            if (at >= cutoff)
             {
-                missedCount++;
-                firstMissed ??= at;
-                Keep(missed, at, cap);
+                onTime++;
             }
-            else if (Keep(onTime, at, cap) is { } dropped)
+
+            recent.Enqueue(at);
+            if (recent.Count > cap + 1)
             {
-                droppedOnTime++;
-                firstDroppedOnTime ??= dropped;
+                recent.Dequeue();
             }
 
             occurrence = nextAfter(at);
-            if (++steps == StepLimit && occurrence is { } resume && resume < cutoff)
+            if (due == StepLimit && occurrence is { } resume && resume < cutoff)
             {
                 // Walking a year-long outage of a per-second schedule would take minutes: resume close enough to
-                // the cutoff to still see the last `cap` missed occurrences, and count the rest as "at least".
+                // the cutoff to still see the newest `cap` missed occurrences, and count the rest as "at least".
                 var gap = Math.Max(1, resume - at);
                 var from = cutoff - (gap * (cap + 1L));
                 if (from > resume)
@@ -67,45 +69,27 @@ internal static class OccurrencePlanner
             }
         }
 
-        var fires = new List<PlannedFire>();
-        long skipped = droppedOnTime;
-        long? firstSkipped = firstDroppedOnTime;
-        long? lastSkipped = firstDroppedOnTime is null ? null : last;
-        void Skip(long count, long? from, long? to)
+        var catchUpAlone = misfire == Misfire.RunOnce && onTime == 0 && due > 0;
+        var count = misfire switch
         {
-            if (count == 0)
-            {
-                return;
-            }
+            Misfire.RunAll => Math.Min(due, cap),
+            _ when catchUpAlone => 1,
+            _ => Math.Min(onTime, cap),
+        };
 
-            skipped += count;
-            firstSkipped = firstSkipped is { } f && from is { } g ? Math.Min(f, g) : firstSkipped ?? from;
-            lastSkipped = lastSkipped is { } l && to is { } t ? Math.Max(l, t) : lastSkipped ?? to;
+        var kept = recent.ToArray();
+        var fires = new List<PlannedFire>((int)count);
+        for (var i = kept.Length - (int)count; i < kept.Length; i++)
+        {
+            var at = kept[i];
+            var missed = at >= cutoff ? 0 : catchUpAlone ? due - onTime : 1;
+            fires.Add(new PlannedFire(at, missed));
         }
 
-        var lastMissed = missed.Count > 0 ? missed.Last() : (long?)null;
-        switch (misfire)
-        {
-            case Misfire.RunAll:
-                Skip(missedCount - missed.Count, firstMissed, missed.Count > 0 ? missed.Peek() - 1 : lastMissed);
-                fires.AddRange(missed.Select(at => new PlannedFire(at, 1)));
-                break;
-            case Misfire.RunOnce when onTime.Count == 0 && lastMissed is { } latest:
-                fires.Add(new PlannedFire(latest, missedCount));
-                break;
-            default:
-                Skip(missedCount, firstMissed, lastMissed);
-                break;
-        }
-
-        fires.AddRange(onTime.Select(at => new PlannedFire(at, 0)));
-        return new OccurrencePlan(fires, skipped, firstSkipped, lastSkipped, lowerBound, last, occurrence);
-    }
-
-    /// <summary>Keeps the newest <paramref name="cap"/> entries; returns the one pushed out, if any.</summary>
-    private static long? Keep(Queue<long> kept, long at, int cap)
-    {
-        kept.Enqueue(at);
-        return kept.Count > cap ? kept.Dequeue() : null;
+        // Under RunOnce the one catch-up job stands for every missed occurrence: none of them is dropped.
+        var skipped = catchUpAlone ? 0 : due - count;
+        long? firstSkipped = skipped > 0 ? first : null;
+        long? lastSkipped = skipped > 0 ? kept[kept.Length - (int)count - 1] : null;
+        return new OccurrencePlan(fires, skipped, firstSkipped, lastSkipped, lowerBound && skipped > 0, due > 0 ? kept[^1] : first, occurrence);
     }
 }

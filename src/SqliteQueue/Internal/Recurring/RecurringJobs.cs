@@ -133,8 +133,9 @@ internal sealed class RecurringJobs(JobStore store, ILogger logger) : IRecurring
             throw new KeyNotFoundException($"No recurring job is named '{name}'.");
         }
 
-        if (id is not null)
+        if (id is { } job)
         {
+            logger.RecurringTriggered(name, job);
             store.Changes.Notify();
             store.Available.Notify();
         }

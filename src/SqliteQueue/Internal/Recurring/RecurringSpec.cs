@@ -61,10 +61,11 @@ internal sealed record RecurringSpec(
         Defined(definition.Overlap, field + nameof(definition.Overlap));
         Guard.InRange(definition.MisfireGrace, TimeSpan.Zero, MaxMisfireGrace, field + nameof(definition.MisfireGrace));
         Guard.InRange(definition.MaxCatchUp, 1, MaxCatchUpLimit, field + nameof(definition.MaxCatchUp));
-        if (definition.Misfire == Misfire.RunAll && definition.Overlap == Overlap.Skip)
+        if (definition.Misfire == Misfire.RunAll && definition.Overlap != Overlap.Allow)
         {
+            // The first catch-up job is live when the second is considered, so all but one would be skipped.
             throw new ArgumentException(
-                $"Recurring job '{definition.Name}' asks for Misfire.RunAll with Overlap.Skip: every missed occurrence after the first would be skipped as an overlap. Use Overlap.Allow (or QueueOne) with RunAll, or Misfire.RunOnce.",
+                $"Recurring job '{definition.Name}' asks for Misfire.RunAll with Overlap.{definition.Overlap}: every missed occurrence after the first would be skipped as an overlap. Use Overlap.Allow with RunAll, or Misfire.RunOnce.",
                 field + nameof(definition.Overlap));
         }
 

@@ -130,5 +130,5 @@ internal sealed class RecurringTick
 
     private static string SkippedDetail(OccurrencePlan plan, RecurringSpec spec) => string.Create(
         CultureInfo.InvariantCulture,
-        $"{(plan.SkippedIsLowerBound ? "at least " : "")}{plan.Skipped} occurrence(s) from {Times.FromMs(plan.FirstSkipped ?? 0):O} to {Times.FromMs(plan.LastSkipped ?? 0):O} were missed by more than the grace period of {TimeSpan.FromMilliseconds(spec.MisfireGraceMs)} (misfire {spec.Misfire}, at most {spec.MaxCatchUp} jobs per tick)");
+        $"{(plan.SkippedIsLowerBound ? "at least " : "")}{plan.Skipped} occurrence(s) from {Times.FromMs(plan.FirstSkipped ?? 0):O} to {Times.FromMs(plan.LastSkipped ?? 0):O} were not fired: misfire {spec.Misfire} with a grace period of {TimeSpan.FromMilliseconds(spec.MisfireGraceMs)} and at most {spec.MaxCatchUp} jobs per tick");
 }

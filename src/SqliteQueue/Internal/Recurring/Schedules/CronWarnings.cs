@@ -13,7 +13,7 @@ internal static class CronWarnings
         f.IsMacro ? null : RepeatsWithinFixedTime(f) ?? BothDayFields(f) ?? UnevenStep(f);
 
     /// <summary>
-    /// "* 3 * * *" runs 60 times in hour 3 (Hangfire #2102): a "*" below a restricted second/minute/hour field.
+    /// "* 3 * * *" runs 60 times in hour 3, a common misreading of cron: a "*" below a restricted second/minute/hour field.
     /// </summary>
     private static string? RepeatsWithinFixedTime(CronFields f)
     {
