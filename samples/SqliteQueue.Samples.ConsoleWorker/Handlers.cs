@@ -51,3 +51,23 @@ internal sealed class ResizeImageHandler(WorkLog log) : IJobHandler<ResizeImage>
         Console.WriteLine($"  job {job.JobId} {job.Type}: resized {image.Path} to {image.Width}px (attempt {job.Attempt})");
     }
 }
+
+/// <summary>
+/// Handles <c>housekeeping</c>, the job type of the recurring jobs. <see cref="JobContext{TPayload}.Recurring"/> says
+/// which schedule enqueued the job and for which occurrence; it is null for jobs enqueued by hand.
+/// </summary>
+internal sealed class HousekeepingHandler : IJobHandler<Housekeeping>
+{
+    public async Task HandleAsync(JobContext<Housekeeping> job, CancellationToken cancellationToken)
+    {
+        await Task.Delay(TimeSpan.FromMilliseconds(10), cancellationToken);
+        var origin = job.Recurring switch
+        {
+            null => "enqueued by hand",
+            { IsTriggered: true } r => $"schedule '{r.Name}', triggered at {r.ScheduledFor:HH:mm:ss} UTC",
+            { IsCatchUp: true } r => $"schedule '{r.Name}', late for {r.ScheduledFor:HH:mm:ss} UTC ({r.MissedCount} missed)",
+            var r => $"schedule '{r.Name}', occurrence {r.ScheduledFor:HH:mm:ss} UTC",
+        };
+        Console.WriteLine($"  job {job.JobId} {job.Type}: {job.Payload.Task} ({origin})");
+    }
+}

@@ -1,10 +1,12 @@
-// A generic-host console app: two handlers registered with AddHandler, a hosted worker added with AddWorker,
-// some jobs enqueued once the host has started, then a wait until every job is finished, the stats, and exit.
+// A generic-host console app: three handlers registered with AddHandler, three recurring jobs declared with
+// AddRecurringJob, a hosted worker added with AddWorker, some jobs enqueued once the host has started, then a wait
+// until every job is finished and the two-second schedule has fired, the stats, and exit.
 using System.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using SqliteQueue;
+using SqliteQueue.Recurring;
 using SqliteQueue.Retry;
 using SqliteQueue.Samples.ConsoleWorker;
 
@@ -42,9 +44,25 @@ static async Task<int> RunAsync(string databasePath, string[] args)
         })
         .AddHandler<SendEmail, SendEmailHandler>(JobTypes.SendEmail)
         .AddHandler<ResizeImage, ResizeImageHandler>(JobTypes.ResizeImage)
+        .AddHandler<Housekeeping, HousekeepingHandler>(JobTypes.Housekeeping)
+
+        // Recurring jobs, one of each form. At start they are written to the queue file, and the host's scheduler
+        // enqueues a housekeeping job at each occurrence, on their own queue.
+        .AddRecurringJob("morning-digest", JobTypes.Housekeeping, "0 9 * * *", r => r
+            .InTimeZone("America/New_York")
+            .WithPayload(new Housekeeping("send the morning digest"))
+            .OnQueue(Queues.Recurring))
+        .AddRecurringJob("disk-check", JobTypes.Housekeeping, "*/2 * * * * *", r => r    // 6 fields, seconds first
+            .WithPayload(new Housekeeping("check free disk space"))
+            .OnQueue(Queues.Recurring))
+        .AddRecurringJob("backup", JobTypes.Housekeeping, "every 1 day at 09:00", r => r
+            .InTimeZone("Europe/Berlin")
+            .WithPayload(new Housekeeping("back up the database"))
+            .OnQueue(Queues.Recurring))
         .AddWorker(o =>
         {
             o.WorkerId = "console-worker";
+            o.Queues = [QueueNames.Default, Queues.Recurring];
             o.Concurrency = 4;
             o.ShutdownTimeout = TimeSpan.FromSeconds(5);
         });
@@ -53,7 +71,21 @@ static async Task<int> RunAsync(string databasePath, string[] args)
     using var host = builder.Build();
     await host.StartAsync();
     var client = host.Services.GetRequiredService<IQueueClient>();
+    var recurring = host.Services.GetRequiredService<IRecurringJobs>();
     var clock = Stopwatch.StartNew();
+
+    Console.WriteLine();
+    Console.WriteLine("== Recurring jobs (declared in code, written to the file at start)");
+    foreach (var schedule in await recurring.ListAsync())
+    {
+        var definition = schedule.Definition;
+        var parsed = RecurringSchedule.Parse(definition.Schedule, definition.TimeZone);
+        Console.WriteLine($"  {schedule.Name}: \"{definition.Schedule}\" = {parsed.Describe()}; next run {schedule.NextRunAt:yyyy-MM-dd HH:mm:ss} UTC");
+    }
+
+    // A trigger enqueues the schedule's job now; the schedule's next run does not move.
+    var digestId = await recurring.TriggerAsync("morning-digest");
+    Console.WriteLine($"  job {digestId}: morning-digest triggered by hand");
 
     Console.WriteLine();
     Console.WriteLine("== Enqueue (the running worker is woken at once)");
@@ -88,6 +120,15 @@ static async Task<int> RunAsync(string databasePath, string[] args)
         try
         {
             await client.WaitUntilAllIdleAsync(timeout.Token);
+
+            // The two-second schedule fires by itself: wait for its first job, then for that job to finish.
+            while ((await recurring.GetAsync("disk-check", timeout.Token))?.LastJobId is null)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(100), timeout.Token);
+            }
+
+            var diskCheck = await recurring.GetAsync("disk-check", timeout.Token);
+            await client.WaitForJobAsync(diskCheck!.LastJobId!.Value, timeout.Token);
         }
         catch (OperationCanceledException)
         {
@@ -116,9 +157,17 @@ static async Task<int> RunAsync(string databasePath, string[] args)
     var rejected = await client.GetJobAsync(imageIds[2]);
     Console.WriteLine($"  job {imageIds[2]} is {rejected?.State} after {rejected?.Attempt} attempt(s): {FirstLine(rejected?.LastError)}");
 
+    Console.WriteLine("  history of recurring job disk-check (newest first):");
+    foreach (var entry in await recurring.GetHistoryAsync("disk-check", limit: 5))
+    {
+        Console.WriteLine($"    {entry.ScheduledFor:HH:mm:ss} UTC: {entry.Outcome}{(entry.JobId is { } job ? $", job {job}" : "")}");
+    }
+
+    var digest = await client.GetJobAsync(digestId!.Value);
+
     // Graceful stop: the worker stops claiming and waits (up to ShutdownTimeout) for running handlers.
     await host.StopAsync();
-    return stats is { Completed: 10, Dead: 1 } ? 0 : 1;
+    return stats is { Completed: 10, Dead: 1 } && digest?.State == JobState.Completed ? 0 : 1;
 }
 
 static string FirstLine(string? text) => text is null ? "" : text.Split('\n')[0].Trim();

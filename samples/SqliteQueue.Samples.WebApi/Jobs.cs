@@ -1,4 +1,5 @@
 using System.Text.Json;
+using SqliteQueue.Recurring;
 
 namespace SqliteQueue.Samples.WebApi;
 
@@ -45,6 +46,12 @@ internal sealed class RenderReportHandler(ILogger<RenderReportHandler> logger) :
             await Task.Delay(TimeSpan.FromMilliseconds(200), cancellationToken);
         }
 
+        // Set when a recurring job enqueued this one: which schedule, and which occurrence it stands for.
+        if (job.Recurring is { } occurrence)
+        {
+            logger.ReportFromSchedule(job.JobId, occurrence.Name, occurrence.ScheduledFor, occurrence.IsTriggered, occurrence.IsCatchUp, occurrence.MissedCount);
+        }
+
         logger.ReportRendered(job.JobId, job.Payload.ReportId, job.Payload.Pages);
     }
 }
@@ -69,6 +76,31 @@ internal sealed record JobView(
         job.LastError, job.CreatedAt, job.RunAt, job.StartedAt, job.FinishedAt);
 }
 
+/// <summary>What <c>GET /recurring</c> returns for each schedule.</summary>
+internal sealed record RecurringView(
+    string Name, string Schedule, string TimeZone, string Description, string JobType, RecurringJobState State, RecurringJobSource Source,
+    DateTimeOffset? NextRunAt, DateTimeOffset? LastOccurrenceAt, long? LastJobId, long FiredCount, string? LastError)
+{
+    public static RecurringView From(RecurringJobInfo info)
+    {
+        var definition = info.Definition;
+        string description;
+        try
+        {
+            description = RecurringSchedule.Parse(definition.Schedule, definition.TimeZone).Describe();
+        }
+        catch (ArgumentException)
+        {
+            // A schedule using H (only valid with its name) or one this machine cannot read (see LastError).
+            description = definition.Schedule;
+        }
+
+        return new(
+            info.Name, definition.Schedule, definition.TimeZone, description, definition.JobType, info.State, info.Source,
+            info.NextRunAt, info.LastOccurrenceAt, info.LastJobId, info.FiredCount, info.LastError);
+    }
+}
+
 /// <summary>The sample's log messages, source-generated.</summary>
 internal static partial class Log
 {
@@ -77,4 +109,7 @@ internal static partial class Log
 
     [LoggerMessage(2, LogLevel.Information, "Job {JobId}: rendered report {ReportId} ({Pages} pages)")]
     public static partial void ReportRendered(this ILogger logger, long jobId, int reportId, int pages);
+
+    [LoggerMessage(3, LogLevel.Information, "Job {JobId}: from recurring job {Schedule}, occurrence {ScheduledFor:u} (triggered {IsTriggered}, catch-up {IsCatchUp}, missed {MissedCount})")]
+    public static partial void ReportFromSchedule(this ILogger logger, long jobId, string schedule, DateTimeOffset scheduledFor, bool isTriggered, bool isCatchUp, int missedCount);
 }

@@ -1,9 +1,13 @@
 // An ASP.NET Core minimal API with the queue's hosted worker in the same process:
 //   POST /jobs               enqueue a job            GET  /jobs/{id}   read its state
 //   POST /jobs/{id}/cancel   cancel it                GET  /stats       counts per queue and state
+// and its recurring jobs:
+//   GET  /recurring                  list them        GET  /recurring/{name}/history   what each occurrence did
+//   POST /recurring/{name}/trigger   run one now      POST /recurring/{name}/pause, /resume
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using SqliteQueue;
+using SqliteQueue.Recurring;
 using SqliteQueue.Samples.WebApi;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -15,6 +19,13 @@ builder.Services
     .AddSqliteQueue(o => o.ConnectionString = connectionString)
     .AddHandler<SendEmail, SendEmailHandler>(JobTypes.SendEmail)
     .AddHandler<RenderReport, RenderReportHandler>(JobTypes.RenderReport)
+
+    // Recurring jobs: written to the queue file when the app starts, fired by the scheduler the worker brings.
+    .AddRecurringJob("nightly-sales-report", JobTypes.RenderReport, "0 2 * * *", r => r
+        .InTimeZone("America/New_York")
+        .WithPayload(new RenderReport(ReportId: 1, Pages: 20)))
+    .AddRecurringJob("hourly-summary", JobTypes.RenderReport, "every 1 hour", r => r
+        .WithPayload(new RenderReport(ReportId: 2, Pages: 1)))
     .AddWorker(o =>
     {
         o.Concurrency = 4;
@@ -85,6 +96,49 @@ app.MapGet("/stats", async (IQueueClient queue, CancellationToken cancellationTo
 {
     var stats = await queue.GetStatsAsync(cancellationToken);
     return Results.Ok(new { active = await queue.CountActiveAsync(cancellationToken: cancellationToken), stats.Queues });
+});
+
+app.MapGet("/recurring", async (IRecurringJobs recurring, CancellationToken cancellationToken) =>
+    Results.Ok((await recurring.ListAsync(cancellationToken)).Select(RecurringView.From)));
+
+app.MapGet("/recurring/{name}/history", async (string name, int? limit, IRecurringJobs recurring, CancellationToken cancellationToken) =>
+    await recurring.GetAsync(name, cancellationToken) is null
+        ? Results.NotFound()
+        : Results.Ok(await recurring.GetHistoryAsync(name, Math.Clamp(limit ?? 50, 1, 1000), cancellationToken)));
+
+app.MapPost("/recurring/{name}/trigger", async (string name, bool? ignoreOverlap, IRecurringJobs recurring, CancellationToken cancellationToken) =>
+{
+    try
+    {
+        // The schedule's job, enqueued now; the schedule's next run does not move.
+        var id = await recurring.TriggerAsync(name, ignoreOverlap ?? false, cancellationToken);
+        return id is { } jobId
+            ? Results.Accepted($"/jobs/{jobId}", new { id = jobId })
+            : Results.Conflict(new { name, reason = "An earlier job of this schedule is still live (its overlap policy); pass ?ignoreOverlap=true to run one anyway." });
+    }
+    catch (KeyNotFoundException)
+    {
+        return Results.NotFound();
+    }
+});
+
+app.MapPost("/recurring/{name}/pause", async (string name, IRecurringJobs recurring, CancellationToken cancellationToken) =>
+    await recurring.PauseAsync(name, cancellationToken) ? Results.Ok(RecurringView.From((await recurring.GetAsync(name, cancellationToken))!)) : Results.NotFound());
+
+app.MapPost("/recurring/{name}/resume", async (string name, IRecurringJobs recurring, CancellationToken cancellationToken) =>
+{
+    try
+    {
+        // ResumeFrom.Now drops the occurrences that came while it was paused.
+        return await recurring.ResumeAsync(name, ResumeFrom.Now, cancellationToken)
+            ? Results.Ok(RecurringView.From((await recurring.GetAsync(name, cancellationToken))!))
+            : Results.NotFound();
+    }
+    catch (SqliteQueueException ex)
+    {
+        // A broken schedule that still cannot be evaluated on this machine; the message says why.
+        return Results.Conflict(new { name, reason = ex.Message });
+    }
 });
 
 app.Run();
