@@ -10,7 +10,8 @@ using SqliteQueue;
 //   lost <id>        the lease was lost before completion; nothing changed
 //   exit <reason>    it stops: "idle" (nothing claimed for --idle-exit-ms) or "stop" (told to on stdin)
 // With --control-stdin, stdin drives it: the line "go" starts claiming; "stop" or end of input stops it.
-// With --handlers it runs the hosted worker instead (see HandlerMode).
+// With --handlers it runs the hosted worker instead (see HandlerMode); with --recurring, only the recurring-job
+// scheduler, on a fast clock shared by the test's processes (see RecurringMode).
 var settings = Settings.Parse(args);
 if (settings is null)
 {
@@ -21,6 +22,11 @@ if (settings is null)
 if (settings.Handlers)
 {
     return await HandlerMode.RunAsync(settings);
+}
+
+if (settings.Recurring)
+{
+    return await RecurringMode.RunAsync(settings);
 }
 
 await using var queue = new SqliteJobQueue(new SqliteQueueOptions { ConnectionString = "Data Source=" + settings.DbPath });
@@ -116,24 +122,29 @@ internal partial class Program
 }
 
 internal sealed record Settings(
-    string DbPath, string WorkerId, int LeaseMs, int Batch, int HoldMs, int IdleExitMs, bool ControlStdin, bool Handlers, int Concurrency)
+    string DbPath, string WorkerId, int LeaseMs, int Batch, int HoldMs, int IdleExitMs, bool ControlStdin, bool Handlers, int Concurrency,
+    bool Recurring = false, long SimOriginMs = 0, long RealOriginMs = 0, double Speed = 1)
 {
     public const string Usage =
-        "usage: SqliteQueue.TestWorker --db <path> --worker-id <id> [--lease-ms <n>] [--batch <n>] [--hold-ms <n>] [--idle-exit-ms <n>] [--control-stdin] [--handlers [--concurrency <n>]]";
+        "usage: SqliteQueue.TestWorker --db <path> --worker-id <id> [--lease-ms <n>] [--batch <n>] [--hold-ms <n>] [--idle-exit-ms <n>] [--control-stdin] [--handlers [--concurrency <n>]]"
+        + " | --db <path> --worker-id <id> --recurring --sim-origin-ms <unix ms> --real-origin-ms <unix ms> [--speed <x>] [--control-stdin]";
 
     public static Settings? Parse(string[] args)
     {
         string? db = null;
         string? id = null;
         int lease = 30_000, batch = 1, hold = 0, idle = 1_000, concurrency = 1;
-        bool control = false, handlers = false;
+        bool control = false, handlers = false, recurring = false;
+        long? simOrigin = null, realOrigin = null;
+        var speed = 1.0;
         for (var i = 0; i < args.Length; i++)
         {
             var name = args[i];
-            if (name is "--control-stdin" or "--handlers")
+            if (name is "--control-stdin" or "--handlers" or "--recurring")
             {
                 control |= name == "--control-stdin";
                 handlers |= name == "--handlers";
+                recurring |= name == "--recurring";
                 continue;
             }
 
@@ -166,11 +177,25 @@ internal sealed record Settings(
                 case "--concurrency" when int.TryParse(value, CultureInfo.InvariantCulture, out var n) && n > 0:
                     concurrency = n;
                     break;
+                case "--sim-origin-ms" when long.TryParse(value, CultureInfo.InvariantCulture, out var ms):
+                    simOrigin = ms;
+                    break;
+                case "--real-origin-ms" when long.TryParse(value, CultureInfo.InvariantCulture, out var ms):
+                    realOrigin = ms;
+                    break;
+                case "--speed" when double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var x) && x > 0 && double.IsFinite(x):
+                    speed = x;
+                    break;
                 default:
                     return null;
             }
         }
 
-        return db is null || id is null ? null : new Settings(db, id, lease, batch, hold, idle, control, handlers, concurrency);
+        if (db is null || id is null || (recurring && (handlers || simOrigin is null || realOrigin is null)))
+        {
+            return null;
+        }
+
+        return new Settings(db, id, lease, batch, hold, idle, control, handlers, concurrency, recurring, simOrigin ?? 0, realOrigin ?? 0, speed);
     }
 }

@@ -53,6 +53,24 @@ internal sealed class WorkerProcess : IDisposable
             "--handlers",
         ]);
 
+    /// <summary>
+    /// A process running only the recurring-job scheduler (see the test worker's RecurringMode), on a clock that
+    /// reads <paramref name="simulatedOriginMs"/> at the real instant <paramref name="realOriginMs"/> (both Unix ms)
+    /// and runs <paramref name="speed"/> times faster. It boots, writes "standby" and waits for <see cref="Go"/>
+    /// before it opens the file, so a spare can be kept booted to replace a killed process at once.
+    /// </summary>
+    public static WorkerProcess StartRecurring(string dbPath, string workerId, long simulatedOriginMs, long realOriginMs, double speed) =>
+        Launch(workerId,
+        [
+            "--db", dbPath,
+            "--worker-id", workerId,
+            "--recurring",
+            "--sim-origin-ms", simulatedOriginMs.ToString(CultureInfo.InvariantCulture),
+            "--real-origin-ms", realOriginMs.ToString(CultureInfo.InvariantCulture),
+            "--speed", speed.ToString("R", CultureInfo.InvariantCulture),
+            "--control-stdin",
+        ]);
+
     private static WorkerProcess Launch(string workerId, string[] args)
     {
         var start = new ProcessStartInfo(DotnetHost())
