@@ -45,22 +45,7 @@ if (settings.ControlStdin)
 {
     _ = Task.Run(async () =>
     {
-        while (await Console.In.ReadLineAsync() is { } line)
-        {
-            switch (line.Trim())
-            {
-                case "go":
-                    go.TrySetResult();
-                    break;
-                case "stop":
-                    go.TrySetResult();
-                    await stop.CancelAsync();
-                    return;
-            }
-        }
-
-        // The parent went away or closed our input: stop rather than linger.
-        go.TrySetResult();
+        await StdinControl.ReadAsync(go);
         await stop.CancelAsync();
     });
     await go.Task;

@@ -52,23 +52,7 @@ internal static class RecurringMode
 
         // One reader of stdin: "go" releases the start (with --control-stdin), "stop" or the end of input stops it.
         var go = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var input = Task.Run(async () =>
-        {
-            while (await Console.In.ReadLineAsync() is { } line)
-            {
-                switch (line.Trim())
-                {
-                    case "go":
-                        go.TrySetResult();
-                        break;
-                    case "stop":
-                        go.TrySetResult();
-                        return;
-                }
-            }
-
-            go.TrySetResult();
-        });
+        var input = StdinControl.ReadAsync(go);
 
         if (settings.ControlStdin)
         {

@@ -1,8 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
-using Microsoft.Data.Sqlite;
-using SqliteQueue.Tests.Infrastructure;
-using Xunit.Abstractions;
 
 namespace SqliteQueue.Tests.MultiProcess;
 

@@ -78,60 +78,62 @@ internal static class RecurringWords
     public const string Paused = "paused";
     public const string Broken = "broken";
 
-    public static string Of(Misfire value) => value switch
-    {
-        SqliteQueue.Recurring.Misfire.RunOnce => "run_once",
-        SqliteQueue.Recurring.Misfire.RunAll => "run_all",
-        _ => "skip",
-    };
+    private static readonly (Misfire Value, string Word)[] MisfireWords =
+        [(SqliteQueue.Recurring.Misfire.RunOnce, "run_once"), (SqliteQueue.Recurring.Misfire.RunAll, "run_all"), (SqliteQueue.Recurring.Misfire.Skip, "skip")];
 
-    public static Misfire ParseMisfire(string value) => value switch
-    {
-        "run_all" => SqliteQueue.Recurring.Misfire.RunAll,
-        "skip" => SqliteQueue.Recurring.Misfire.Skip,
-        _ => SqliteQueue.Recurring.Misfire.RunOnce,
-    };
+    private static readonly (Overlap Value, string Word)[] OverlapWords =
+        [(SqliteQueue.Recurring.Overlap.Skip, "skip"), (SqliteQueue.Recurring.Overlap.QueueOne, "queue_one"), (SqliteQueue.Recurring.Overlap.Allow, "allow")];
 
-    public static string Of(Overlap value) => value switch
-    {
-        SqliteQueue.Recurring.Overlap.Skip => "skip",
-        SqliteQueue.Recurring.Overlap.QueueOne => "queue_one",
-        _ => "allow",
-    };
+    private static readonly (RecurringJobState Value, string Word)[] StateWords =
+        [(RecurringJobState.Active, Active), (RecurringJobState.Paused, Paused), (RecurringJobState.Broken, Broken)];
 
-    public static Overlap ParseOverlap(string value) => value switch
-    {
-        "queue_one" => SqliteQueue.Recurring.Overlap.QueueOne,
-        "allow" => SqliteQueue.Recurring.Overlap.Allow,
-        _ => SqliteQueue.Recurring.Overlap.Skip,
-    };
+    private static readonly (RecurringOutcome Value, string Word)[] OutcomeWords =
+    [
+        (RecurringOutcome.Fired, "fired"), (RecurringOutcome.CaughtUp, "caught_up"), (RecurringOutcome.Triggered, "triggered"),
+        (RecurringOutcome.SkippedOverlap, "skipped_overlap"), (RecurringOutcome.SkippedMisfire, "skipped_misfire"),
+        (RecurringOutcome.AlreadyFired, "already_fired"), (RecurringOutcome.Broken, "broken"),
+    ];
 
-    public static RecurringJobState ParseState(string value) => value switch
-    {
-        Paused => RecurringJobState.Paused,
-        Broken => RecurringJobState.Broken,
-        _ => RecurringJobState.Active,
-    };
+    public static string Of(Misfire value) => WordOf(MisfireWords, value);
 
-    public static string Of(RecurringOutcome value) => value switch
-    {
-        RecurringOutcome.Fired => "fired",
-        RecurringOutcome.CaughtUp => "caught_up",
-        RecurringOutcome.Triggered => "triggered",
-        RecurringOutcome.SkippedOverlap => "skipped_overlap",
-        RecurringOutcome.SkippedMisfire => "skipped_misfire",
-        RecurringOutcome.AlreadyFired => "already_fired",
-        _ => "broken",
-    };
+    public static Misfire ParseMisfire(string word) => ValueOf(MisfireWords, word);
 
-    public static RecurringOutcome ParseOutcome(string value) => value switch
+    public static string Of(Overlap value) => WordOf(OverlapWords, value);
+
+    public static Overlap ParseOverlap(string word) => ValueOf(OverlapWords, word);
+
+    public static RecurringJobState ParseState(string word) => ValueOf(StateWords, word);
+
+    public static string Of(RecurringOutcome value) => WordOf(OutcomeWords, value);
+
+    public static RecurringOutcome ParseOutcome(string word) => ValueOf(OutcomeWords, word);
+
+    private static string WordOf<T>((T Value, string Word)[] words, T value)
+        where T : struct, Enum
     {
-        "fired" => RecurringOutcome.Fired,
-        "caught_up" => RecurringOutcome.CaughtUp,
-        "triggered" => RecurringOutcome.Triggered,
-        "skipped_overlap" => RecurringOutcome.SkippedOverlap,
-        "skipped_misfire" => RecurringOutcome.SkippedMisfire,
-        "already_fired" => RecurringOutcome.AlreadyFired,
-        _ => RecurringOutcome.Broken,
-    };
+        foreach (var (v, word) in words)
+        {
+            if (EqualityComparer<T>.Default.Equals(v, value))
+            {
+                return word;
+            }
+        }
+
+        throw new ArgumentOutOfRangeException(nameof(value), value, $"No stored word for {typeof(T).Name}.{value}.");
+    }
+
+    // The CHECK constraints admit only these words; another one means the file was written by something else.
+    private static T ValueOf<T>((T Value, string Word)[] words, string word)
+        where T : struct, Enum
+    {
+        foreach (var (value, w) in words)
+        {
+            if (string.Equals(w, word, StringComparison.Ordinal))
+            {
+                return value;
+            }
+        }
+
+        throw new SqliteQueueException($"The recurring-job tables hold '{word}' where a {typeof(T).Name} was expected.");
+    }
 }
