@@ -128,10 +128,13 @@ internal static class BenchmarkData
         return path;
     }
 
-    /// <summary>Opens the queue over an existing file (its migrations find the schema current) and initializes it.</summary>
-    public static SqliteJobQueue OpenQueue(string path)
+    /// <summary>
+    /// Opens the queue over an existing file (its migrations find the schema current) and initializes it; with
+    /// <paramref name="time"/> as its clock when given.
+    /// </summary>
+    public static SqliteJobQueue OpenQueue(string path, TimeProvider? time = null)
     {
-        var queue = new SqliteJobQueue(QueueOptions(path));
+        var queue = new SqliteJobQueue(QueueOptions(path), time);
         queue.InitializeAsync().GetAwaiter().GetResult();
         return queue;
     }

@@ -220,7 +220,19 @@ public class ClaimBenchmarks
                 claimed += reader.GetString(1).Length + reader.GetString(2).Length + reader.GetString(3).Length;
                 claimed += reader.GetInt32(4) + reader.GetInt32(5) + reader.GetInt32(6);
                 claimed += reader.IsDBNull(7) ? 0 : reader.GetInt64(7);
-                claimed += reader.GetInt64(8) + reader.GetInt64(9);
+                claimed += reader.GetInt64(8);
+                if (reader.FieldCount == 10)
+                {
+                    // RawSql's claims of several jobs end with run_at.
+                    claimed += reader.GetInt64(9);
+                }
+                else
+                {
+                    // The queue's one-job claims (JobSql) end with the recurring columns of schema 2, NULL for these jobs.
+                    claimed += reader.IsDBNull(9) ? 0 : reader.GetString(9).Length;
+                    claimed += reader.IsDBNull(10) ? 0 : reader.GetInt64(10);
+                    claimed += reader.IsDBNull(11) ? 0 : reader.GetInt64(11);
+                }
             }
         }
 

@@ -5,7 +5,9 @@ using BenchmarkDotNet.Running;
 using SqliteQueue.Benchmarks.EndToEnd;
 
 // `peer` runs the end-to-end measurements in real time and prints one JSON line at the end; `peer-enqueue` is the
-// helper process it starts for the cross-process latency. Anything else goes to BenchmarkDotNet.
+// helper process it starts for the cross-process latency; `recurring-latency [seconds]` measures, in real time, how
+// late the scheduler fires an every-second schedule, and `recurring-hotpath [rounds]` compares enqueue and claim with
+// and without 1,000 schedules in one process, in alternating blocks. Anything else goes to BenchmarkDotNet.
 switch (args)
 {
     case ["peer", .. var rest]:
@@ -18,6 +20,10 @@ switch (args)
         return await PeerBenchmark.LatencyOnlyAsync(rest);
     case ["peer-drain", .. var rest]:
         return await PeerBenchmark.DrainOnlyAsync(rest);
+    case ["recurring-latency", .. var rest]:
+        return await RecurringLatencyProbe.RunAsync(rest);
+    case ["recurring-hotpath", .. var rest]:
+        return await RecurringHotPathProbe.RunAsync(rest);
 }
 
 // `--depths 1000[,100000...]` limits the claim benchmarks' queue depths (the same as SQLITEQUEUE_BENCH_DEPTHS); it is

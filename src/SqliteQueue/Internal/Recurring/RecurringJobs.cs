@@ -121,11 +121,13 @@ internal sealed class RecurringJobs(JobStore store, ILogger logger) : IRecurring
             if (!a.ignoreOverlap && RecurringStore.Blocker(s, tx, spec.Name, spec.Overlap) is { } live)
             {
                 RecurringStore.Log(s, tx, spec.Name, now, RecurringOutcome.SkippedOverlap, null, $"trigger: job {live} of this schedule is still live (overlap {spec.Overlap})", now);
+                RecurringStore.TrimHistory(s, tx, spec.Name);
                 return (true, null);
             }
 
             var id = RecurringStore.InsertJob(s, tx, spec, occurrenceAt: null, missed: 0, now);
             RecurringStore.Log(s, tx, spec.Name, now, RecurringOutcome.Triggered, id, null, now);
+            RecurringStore.TrimHistory(s, tx, spec.Name);
             return (true, id);
         }, JobStore.AnyQueue, cancellationToken).ConfigureAwait(false);
         if (!found)

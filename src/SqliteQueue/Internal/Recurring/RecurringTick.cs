@@ -83,6 +83,7 @@ internal sealed class RecurringTick
             var error = ex.Message;
             RecurringStore.SetState(store, tx, spec.Name, RecurringWords.Broken, null, error, now);
             RecurringStore.Log(store, tx, spec.Name, seen, RecurringOutcome.Broken, null, error, now);
+            RecurringStore.TrimHistory(store, tx, spec.Name);
             result.Events.Add(new TickEvent(spec.Name, seen, RecurringOutcome.Broken, null, 0, error));
             return;
         }
@@ -121,6 +122,7 @@ internal sealed class RecurringTick
             }
         }
 
+        RecurringStore.TrimHistory(store, tx, spec.Name);
         if (!RecurringStore.Advance(store, tx, spec.Name, seen, plan.Next, plan.Last, lastJob, fired, now))
         {
             // Unreachable while the row is read in this same transaction; if it ever happens, undo this tick's jobs.

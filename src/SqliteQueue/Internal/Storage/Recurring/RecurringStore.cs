@@ -86,8 +86,7 @@ internal static class RecurringStore
 
     public static void Log(JobStore s, SqliteTransaction tx, string name, long? occurrenceAt, RecurringOutcome outcome, long? jobId, string? detail, long now)
     {
-        var c = tx.Connection!;
-        c.Execute(new CommandDefinition(s.Sql[RecurringSql.InsertLog], new
+        tx.Connection!.Execute(new CommandDefinition(s.Sql[RecurringSql.InsertLog], new
         {
             name,
             occurrence_at = occurrenceAt,
@@ -96,8 +95,11 @@ internal static class RecurringStore
             now,
             detail,
         }, tx));
-        c.Execute(new CommandDefinition(s.Sql[RecurringSql.TrimLog], new { name, keep = HistoryKept }, tx));
     }
+
+    /// <summary>Drops a schedule's history entries beyond the newest <see cref="HistoryKept"/>; once per schedule per write, after its entries.</summary>
+    public static void TrimHistory(JobStore s, SqliteTransaction tx, string name) =>
+        tx.Connection!.Execute(new CommandDefinition(s.Sql[RecurringSql.TrimLog], new { name, keep = HistoryKept }, tx));
 
     private static object Fields(RecurringSpec spec, string source, string state, long? nextRunAt, string? lastError, long now) => new
     {
