@@ -52,54 +52,74 @@ internal static class RecurringStore
     public static void SetState(JobStore s, SqliteTransaction tx, string name, string state, long? nextRunAt, string? lastError, long now) =>
         tx.Connection!.Execute(new CommandDefinition(s.Sql[RecurringSql.SetState], new { name, state, next_run_at = nextRunAt, last_error = lastError, now }, tx));
 
+    // The statements below run once or more per fired occurrence: prepared once on the writer (JobStore.Raw), as the
+    // hot paths are. The cold ones above go through Dapper.
+
     /// <summary>Moves a schedule past the occurrences up to <paramref name="last"/>; false when its row no longer says <paramref name="seen"/>.</summary>
-    public static bool Advance(JobStore s, SqliteTransaction tx, string name, long seen, long? next, long last, long? jobId, int fired, long now) =>
-        tx.Connection!.Execute(new CommandDefinition(
-            s.Sql[RecurringSql.Advance], new { name, seen, next, last, job_id = jobId, fired, now }, tx)) == 1;
+    public static bool Advance(JobStore s, SqliteTransaction tx, string name, long seen, long? next, long last, long? jobId, int fired, long now)
+    {
+        var command = s.Raw(RecurringSql.Advance, tx);
+        command.Set("@name", name);
+        command.Set("@seen", seen);
+        command.Set(command.Slot("@next"), next);
+        command.Set("@last", last);
+        command.Set(command.Slot("@job_id"), jobId);
+        command.Set("@fired", fired);
+        command.Set("@now", now);
+        return command.ExecuteNonQuery() == 1;
+    }
 
     /// <summary>A live job of the schedule that the overlap policy waits on, or null when the occurrence may fire.</summary>
-    public static long? Blocker(JobStore s, SqliteTransaction tx, string name, Overlap overlap) => overlap switch
+    public static long? Blocker(JobStore s, SqliteTransaction tx, string name, Overlap overlap)
     {
-        Overlap.Skip => tx.Connection!.ExecuteScalar<long?>(new CommandDefinition(s.Sql[RecurringSql.LiveJob], new { name }, tx)),
-        Overlap.QueueOne => tx.Connection!.ExecuteScalar<long?>(new CommandDefinition(s.Sql[RecurringSql.PendingJob], new { name }, tx)),
-        _ => null,
-    };
+        if (overlap == Overlap.Allow)
+        {
+            return null;
+        }
+
+        var command = s.Raw(overlap == Overlap.Skip ? RecurringSql.LiveJob : RecurringSql.PendingJob, tx);
+        command.Set("@name", name);
+        return command.ExecuteScalarInt64();
+    }
 
     /// <summary>Enqueues a schedule's job, runnable now; null when the occurrence already has one.</summary>
     public static long? InsertJob(JobStore s, SqliteTransaction tx, RecurringSpec spec, long? occurrenceAt, long missed, long now)
     {
         s.Claims.NotePending(spec.Queue, spec.Priority, now);
-        return tx.Connection!.ExecuteScalar<long?>(new CommandDefinition(s.Sql[RecurringSql.InsertJob], new
-        {
-            queue = spec.Queue,
-            type = spec.Type,
-            payload = spec.Payload,
-            priority = spec.Priority,
-            max_attempts = spec.MaxAttempts ?? s.Options.DefaultMaxAttempts,
-            timeout_ms = spec.TimeoutMs,
-            name = spec.Name,
-            occurrence_at = occurrenceAt,
-            missed,
-            now,
-        }, tx));
+        var command = s.Raw(RecurringSql.InsertJob, tx);
+        command.Set("@queue", spec.Queue);
+        command.Set("@type", spec.Type);
+        command.Set("@payload", spec.Payload);
+        command.Set("@priority", spec.Priority);
+        command.Set("@max_attempts", spec.MaxAttempts ?? s.Options.DefaultMaxAttempts);
+        command.Set(command.Slot("@timeout_ms"), spec.TimeoutMs);
+        command.Set("@name", spec.Name);
+        command.Set(command.Slot("@occurrence_at"), occurrenceAt);
+        command.Set("@missed", missed);
+        command.Set("@now", now);
+        return command.ExecuteScalarInt64();
     }
 
     public static void Log(JobStore s, SqliteTransaction tx, string name, long? occurrenceAt, RecurringOutcome outcome, long? jobId, string? detail, long now)
     {
-        tx.Connection!.Execute(new CommandDefinition(s.Sql[RecurringSql.InsertLog], new
-        {
-            name,
-            occurrence_at = occurrenceAt,
-            outcome = RecurringWords.Of(outcome),
-            job_id = jobId,
-            now,
-            detail,
-        }, tx));
+        var command = s.Raw(RecurringSql.InsertLog, tx);
+        command.Set("@name", name);
+        command.Set(command.Slot("@occurrence_at"), occurrenceAt);
+        command.Set("@outcome", RecurringWords.Of(outcome));
+        command.Set(command.Slot("@job_id"), jobId);
+        command.Set("@now", now);
+        command.Set("@detail", detail);
+        command.ExecuteNonQuery();
     }
 
     /// <summary>Drops a schedule's history entries beyond the newest <see cref="HistoryKept"/>; once per schedule per write, after its entries.</summary>
-    public static void TrimHistory(JobStore s, SqliteTransaction tx, string name) =>
-        tx.Connection!.Execute(new CommandDefinition(s.Sql[RecurringSql.TrimLog], new { name, keep = HistoryKept }, tx));
+    public static void TrimHistory(JobStore s, SqliteTransaction tx, string name)
+    {
+        var command = s.Raw(RecurringSql.TrimLog, tx);
+        command.Set("@name", name);
+        command.Set("@keep", HistoryKept);
+        command.ExecuteNonQuery();
+    }
 
     private static object Fields(RecurringSpec spec, string source, string state, long? nextRunAt, string? lastError, long now) => new
     {
