@@ -21,19 +21,21 @@ public sealed class SchedulerTests
         using var stop = new CancellationTokenSource();
         var run = queue.RunRecurringSchedulerAsync(stop.Token);
 
-        // No schedule yet: it waits out its poll interval, and the upsert wakes it to wait for the first occurrence instead.
+        // No schedule yet: it waits out its poll interval (an hour), and the upsert wakes it at once to wait for the
+        // first occurrence, at 00:30, instead.
+        var first = RecurringKit.Start + TimeSpan.FromMinutes(30);
         await Eventually.TrueAsync(() => kit.Time.HasTimerDueAt(RecurringKit.Start + TimeSpan.FromHours(1)), "the scheduler waits for its poll");
-        await queue.Recurring.UpsertAsync(new RecurringJobDefinition("hourly", "work", "every 1 hour") { MisfireGrace = TimeSpan.Zero });
-        await Eventually.TrueAsync(() => kit.Time.HasTimerDueAt(RecurringKit.Start + TimeSpan.FromHours(1)) && !kit.Time.HasTimerDueBy(RecurringKit.Start + TimeSpan.FromMinutes(59)), "the scheduler sleeps until 01:00");
+        await queue.Recurring.UpsertAsync(new RecurringJobDefinition("half-hourly", "work", "every 30 minutes") { MisfireGrace = TimeSpan.Zero });
+        await Eventually.TrueAsync(() => kit.Time.HasTimerDueAt(first), "the upsert woke the scheduler, which sleeps until 00:30");
 
-        kit.Time.Advance(TimeSpan.FromHours(1) - TimeSpan.FromMilliseconds(1));
-        kit.Jobs("hourly").Should().BeEmpty();
+        kit.Time.Advance(first - kit.Now - TimeSpan.FromMilliseconds(1));
+        kit.Jobs("half-hourly").Should().BeEmpty();
         kit.Time.Advance(TimeSpan.FromMilliseconds(1));
-        await Eventually.TrueAsync(() => kit.Jobs("hourly").Count == 1, "the 01:00 occurrence fires");
+        await Eventually.TrueAsync(() => kit.Jobs("half-hourly").Count == 1, "the 00:30 occurrence fires");
 
         // Fired exactly at its instant: on time even with no grace at all.
-        (await queue.Recurring.GetHistoryAsync("hourly")).Single().Outcome.Should().Be(RecurringOutcome.Fired);
-        await Eventually.TrueAsync(() => kit.Time.HasTimerDueAt(RecurringKit.Start + TimeSpan.FromHours(2)), "then sleeps until 02:00");
+        (await queue.Recurring.GetHistoryAsync("half-hourly")).Single().Outcome.Should().Be(RecurringOutcome.Fired);
+        await Eventually.TrueAsync(() => kit.Time.HasTimerDueAt(RecurringKit.Start + TimeSpan.FromHours(1)), "then sleeps until 01:00");
         await stop.CancelAsync();
         await run.WaitAsync(Eventually.Bound);
     }
