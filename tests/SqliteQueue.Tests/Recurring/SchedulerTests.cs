@@ -84,6 +84,44 @@ public sealed class SchedulerTests
     }
 
     [Fact]
+    public async Task A_three_minute_handler_under_a_one_minute_schedule_never_overlaps_itself_and_the_skips_are_recorded()
+    {
+        await using var db = new TestDatabase(new ManualTimeProvider(RecurringKit.Start));
+        var seen = new ConcurrentQueue<(Report, RecurringOccurrenceContext?)>();
+        using var host = BuildHost(db, b => b
+            .AddHandler<Report, SlowHandler>("slow")
+            .AddWorker(o => o.Concurrency = 4)
+            .AddRecurringJob("slow", "slow", "every 1 minute"), seen);
+        await host.StartAsync();
+
+        // Twenty simulated minutes in five-second steps, each given a moment of real time to settle.
+        while (db.Time.GetUtcNow() < RecurringKit.Start + TimeSpan.FromMinutes(20))
+        {
+            db.Time.Advance(TimeSpan.FromSeconds(5));
+            await Task.Delay(10);
+        }
+
+        await host.StopAsync();
+        var recurring = db.Queue.Recurring;
+        var history = await recurring.GetHistoryAsync("slow", 1000);
+        history.Should().Contain(h => h.Outcome == RecurringOutcome.SkippedOverlap);
+
+        // No two of its jobs were ever live at once: each was created after the previous one finished.
+        using var c = db.Raw();
+        using var command = c.CreateCommand();
+        command.CommandText = "SELECT created_at, finished_at FROM queue_jobs WHERE recurring_name = 'slow' ORDER BY id";
+        using var reader = command.ExecuteReader();
+        var lives = new List<(long Created, long? Finished)>();
+        while (reader.Read())
+        {
+            lives.Add((reader.GetInt64(0), reader.IsDBNull(1) ? null : reader.GetInt64(1)));
+        }
+
+        lives.Count.Should().BeGreaterThan(1);
+        lives.Zip(lives.Skip(1)).Should().AllSatisfy(pair => pair.Second.Created.Should().BeGreaterThanOrEqualTo(pair.First.Finished!.Value));
+    }
+
+    [Fact]
     public async Task A_catch_up_job_tells_its_handler_how_many_occurrences_it_stands_for()
     {
         await using var db = new TestDatabase(new ManualTimeProvider(RecurringKit.Start));
@@ -196,6 +234,12 @@ public sealed class SchedulerTests
     }
 
     public sealed record Report(string Kind);
+
+    public sealed class SlowHandler(TimeProvider time) : IJobHandler<Report>
+    {
+        public Task HandleAsync(JobContext<Report> job, CancellationToken cancellationToken) =>
+            Task.Delay(TimeSpan.FromMinutes(3), time, cancellationToken);
+    }
 
     public sealed class ReportHandler(ConcurrentQueue<(Report, RecurringOccurrenceContext?)> seen) : IJobHandler<Report>
     {
