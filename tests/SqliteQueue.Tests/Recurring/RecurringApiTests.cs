@@ -202,4 +202,19 @@ public sealed class RecurringApiTests
         history.Select(h => h.ScheduledFor).Should().BeInDescendingOrder();
         (await kit.Recurring.GetHistoryAsync("sec", 3)).Should().HaveCount(3);
     }
+
+    [Fact]
+    public async Task A_memory_database_keeps_and_fires_schedules_too()
+    {
+        var time = new ManualTimeProvider(RecurringKit.Start);
+        await using var queue = new SqliteJobQueue(new SqliteQueueOptions { ConnectionString = "Data Source=:memory:" }, time);
+        await queue.Recurring.UpsertAsync(new RecurringJobDefinition("tick", "work", "every 1 minute"));
+        time.Advance(Minute);
+
+        await queue.Scheduler.TickAsync(CancellationToken.None);
+
+        var job = (await queue.Client.ListJobsAsync(new JobQuery())).Jobs.Should().ContainSingle().Subject;
+        job.RecurringName.Should().Be("tick");
+        (await queue.Recurring.GetAsync("tick"))!.FiredCount.Should().Be(1);
+    }
 }
