@@ -221,4 +221,17 @@ internal static class BenchmarkData
             File.Delete(file);
         }
     }
+
+    /// <summary>Runs un-timed set-up SQL through the store's own write path, then checkpoints the file so runs start alike.</summary>
+    internal static void ExecuteThroughStore(SqliteJobQueue queue, string path, string sql)
+    {
+        queue.Store.WriteAsync(sql, static (_, tx, text) =>
+        {
+            Execute(tx!.Connection!, text, tx);
+            return 0;
+        }, CancellationToken.None).GetAwaiter().GetResult();
+        using var checkpoint = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={path};Pooling=False");
+        checkpoint.Open();
+        Execute(checkpoint, "PRAGMA wal_checkpoint(TRUNCATE);");
+    }
 }

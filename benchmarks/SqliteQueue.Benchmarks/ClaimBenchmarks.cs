@@ -158,14 +158,7 @@ public class ClaimBenchmarks
     {
         if (_queue is not null)
         {
-            _queue.Store.WriteAsync(_resetSql, static (_, tx, sql) =>
-            {
-                BenchmarkData.Execute(tx!.Connection!, sql, tx);
-                return 0;
-            }, CancellationToken.None).GetAwaiter().GetResult();
-            using var checkpoint = new SqliteConnection($"Data Source={_path};Pooling=False");
-            checkpoint.Open();
-            BenchmarkData.Execute(checkpoint, "PRAGMA wal_checkpoint(TRUNCATE);");
+            BenchmarkData.ExecuteThroughStore(_queue, _path, _resetSql);
         }
         else if (_raw is not null)
         {

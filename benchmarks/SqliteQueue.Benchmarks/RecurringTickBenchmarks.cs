@@ -227,11 +227,7 @@ public class RecurringTickBenchmarks
                 FROM k CROSS JOIN {p}recurring AS r
                 ORDER BY k.i, r.name;
                 """;
-            queue.Store.WriteAsync(history, static (_, tx, sql) =>
-            {
-                BenchmarkData.Execute(tx!.Connection!, sql, tx);
-                return 0;
-            }, CancellationToken.None).GetAwaiter().GetResult();
+            BenchmarkData.ExecuteThroughStore(queue, _path, history);
         }
 
         using var checkpoint = new SqliteConnection($"Data Source={_path};Pooling=False");

@@ -676,7 +676,7 @@ internal static class PeerBenchmark
         return GC.GetTotalAllocatedBytes(true);
     }
 
-    private static string SqliteVersion()
+    internal static string SqliteVersion()
     {
         using var connection = new SqliteConnection("Data Source=:memory:");
         connection.Open();

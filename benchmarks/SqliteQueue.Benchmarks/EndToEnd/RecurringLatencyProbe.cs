@@ -50,7 +50,7 @@ internal static class RecurringLatencyProbe
         var idleSeconds = Math.Min(seconds, 10);
         var total = Stopwatch.StartNew();
         Print($"recurring-latency: {seconds} s per measurement, {idleSeconds} s idle; {Environment.ProcessorCount} cores, " +
-              $".NET {Environment.Version}, SQLite {SqliteVersion()}");
+              $".NET {Environment.Version}, SQLite {PeerBenchmark.SqliteVersion()}");
 
         var timer = await DelayLoopAsync(seconds);
         Print($"baseline Task.Delay to each whole second, TimeProvider.System: {timer}");
@@ -65,7 +65,7 @@ internal static class RecurringLatencyProbe
             Seconds: seconds,
             Cores: Environment.ProcessorCount,
             Runtime: Environment.Version.ToString(),
-            Sqlite: SqliteVersion(),
+            Sqlite: PeerBenchmark.SqliteVersion(),
             Scheduler: scheduler,
             DelayLoop: timer,
             IdleScheduler: new IdleFigure(idleSeconds, Math.Round(idle, 3)));
@@ -178,15 +178,6 @@ internal static class RecurringLatencyProbe
         {
             BenchmarkData.DeleteDatabase(path);
         }
-    }
-
-    private static string SqliteVersion()
-    {
-        using var connection = new SqliteConnection("Data Source=:memory:");
-        connection.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT sqlite_version();";
-        return (string)command.ExecuteScalar()!;
     }
 
     private static void Print(string line) => Console.WriteLine(line);
