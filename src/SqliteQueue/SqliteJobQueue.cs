@@ -3,8 +3,10 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using SqliteQueue.DependencyInjection;
 using SqliteQueue.Internal;
+using SqliteQueue.Internal.Maintenance;
 using SqliteQueue.Internal.Recurring;
 using SqliteQueue.Internal.Storage;
+using SqliteQueue.Maintenance;
 using SqliteQueue.Recurring;
 
 namespace SqliteQueue;
@@ -40,6 +42,29 @@ public sealed class SqliteJobQueue : IWorkerFactory, IDisposable, IAsyncDisposab
         Client = new QueueClient(_store);
         RecurringJobs = new RecurringJobs(_store, _loggerFactory.CreateLogger("SqliteQueue.Recurring"));
         _scheduler = new RecurringScheduler(_store, RecurringJobs, _loggerFactory.CreateLogger("SqliteQueue.Recurring"));
+        _maintenance = new QueueMaintenance(_store);
+    }
+
+    private readonly QueueMaintenance _maintenance;
+
+    /// <summary>The maintenance of this store: prune, checkpoint, vacuum, back up, check, and change jobs in bulk.</summary>
+    public IQueueMaintenance Maintenance => _maintenance;
+
+    /// <summary>
+    /// Runs maintenance on the schedule <paramref name="options"/> sets until <paramref name="cancellationToken"/> fires.
+    /// Hosts built with <c>AddSqliteQueue</c> run this for you; call it yourself only without one. Any number of
+    /// processes may run it on one file: one at a time holds the maintenance lease and does the work, and another
+    /// takes over within <see cref="MaintenanceOptions.LeaseDuration"/> when it stops.
+    /// </summary>
+    /// <param name="options">What to do and how often, or <see langword="null"/> for the defaults.</param>
+    /// <param name="cancellationToken">Stops maintenance and gives up the lease.</param>
+    /// <returns>A task that ends when maintenance has stopped.</returns>
+    /// <exception cref="OptionsValidationException">An option is out of range; the message names it.</exception>
+    public Task RunMaintenanceAsync(MaintenanceOptions? options, CancellationToken cancellationToken)
+    {
+        options ??= new MaintenanceOptions();
+        MaintenanceOptionsValidator.ThrowIfInvalid(options);
+        return new MaintenanceRunner(_store, _maintenance, options, _loggerFactory.CreateLogger("SqliteQueue.Maintenance")).RunAsync(cancellationToken);
     }
 
     private readonly RecurringScheduler _scheduler;

@@ -7,7 +7,9 @@ using SqliteQueue.Internal.Processing;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using SqliteQueue.DependencyInjection;
+using SqliteQueue.Internal.Maintenance;
 using SqliteQueue.Internal.Recurring;
+using SqliteQueue.Maintenance;
 using SqliteQueue.Recurring;
 using SqliteQueue.Scheduling;
 
@@ -18,7 +20,8 @@ public static class SqliteQueueServiceCollectionExtensions
 {
     /// <summary>
     /// Registers the queue store (<see cref="SqliteJobQueue"/>), <see cref="IQueueClient"/>, <see cref="IWorkerFactory"/>,
-    /// <see cref="IRecurringJobs"/> and validated <see cref="SqliteQueueOptions"/>. Calling it again only adds configuration.
+    /// <see cref="IRecurringJobs"/>, <see cref="IQueueMaintenance"/> and validated <see cref="SqliteQueueOptions"/>, and
+    /// the hosted maintenance (see <see cref="SqliteQueueBuilder.ConfigureMaintenance"/>). Calling it again only adds configuration.
     /// </summary>
     /// <param name="services">The service collection.</param>
     /// <param name="configure">Sets the options, at least <see cref="SqliteQueueOptions.ConnectionString"/>.</param>
@@ -38,7 +41,10 @@ public static class SqliteQueueServiceCollectionExtensions
         services.TryAddSingleton(sp => sp.GetRequiredService<SqliteJobQueue>().Client);
         services.TryAddSingleton<IWorkerFactory>(sp => sp.GetRequiredService<SqliteJobQueue>());
         services.TryAddSingleton(sp => sp.GetRequiredService<SqliteJobQueue>().Recurring);
-        return new SqliteQueueBuilder(services);
+        services.TryAddSingleton(sp => sp.GetRequiredService<SqliteJobQueue>().Maintenance);
+        var builder = new SqliteQueueBuilder(services);
+        builder.AddMaintenance();
+        return builder;
     }
 }
 
@@ -162,6 +168,38 @@ public sealed class SqliteQueueBuilder
         var options = (RecurringSchedulerOptions)Services.First(d => d.ServiceType == typeof(RecurringSchedulerOptions)).ImplementationInstance!;
         configure(options);
         return this;
+    }
+
+    /// <summary>
+    /// Sets what this host's maintenance does: retention, checkpoints, integrity checks, backups, or
+    /// <see cref="MaintenanceOptions.Enabled"/> = <see langword="false"/> to run <see cref="IQueueMaintenance"/> by hand.
+    /// One process per file runs it at a time, whichever hosts have it on.
+    /// </summary>
+    /// <param name="configure">Sets the options.</param>
+    /// <returns>This builder.</returns>
+    /// <exception cref="OptionsValidationException">An option is out of range; the message names it.</exception>
+    public SqliteQueueBuilder ConfigureMaintenance(Action<MaintenanceOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(configure);
+        AddMaintenance();
+        var options = (MaintenanceOptions)Services.First(d => d.ServiceType == typeof(MaintenanceOptions)).ImplementationInstance!;
+        configure(options);
+        MaintenanceOptionsValidator.ThrowIfInvalid(options);
+        return this;
+    }
+
+    /// <summary>Maintenance runs once per host, in every host of the queue unless turned off.</summary>
+    internal void AddMaintenance()
+    {
+        if (Services.Any(d => d.ServiceType == typeof(MaintenanceOptions)))
+        {
+            return;
+        }
+
+        Services.AddSingleton(new MaintenanceOptions());
+        Services.AddSingleton<IHostedService>(sp => new MaintenanceHostedService(
+            sp.GetRequiredService<SqliteJobQueue>(),
+            sp.GetRequiredService<MaintenanceOptions>()));
     }
 
     /// <summary>The scheduler runs once per host, in any host that declares a schedule or runs a worker.</summary>

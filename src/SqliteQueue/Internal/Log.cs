@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging;
 
 namespace SqliteQueue.Internal;
 
-/// <summary>Every log line of the library. Event ids: 1xxx store and client, 2xxx worker, 3xxx recurring jobs.</summary>
+/// <summary>Every log line of the library. Event ids: 1xxx store and client, 2xxx worker, 3xxx recurring jobs, 4xxx maintenance.</summary>
 internal static partial class Log
 {
     [LoggerMessage(1001, LogLevel.Information, "Queue database {DataSource} migrated tables with prefix '{Prefix}' to schema version {Version}")]
@@ -115,4 +115,28 @@ internal static partial class Log
 
     [LoggerMessage(3009, LogLevel.Information, "Recurring job {Name} was triggered by hand: job {JobId}")]
     public static partial void RecurringTriggered(this ILogger logger, string name, long jobId);
+
+    [LoggerMessage(4001, LogLevel.Information, "Maintenance of {DataSource} is now run by this process ({Owner})")]
+    public static partial void MaintenanceLeaseTaken(this ILogger logger, string dataSource, string owner);
+
+    [LoggerMessage(4002, LogLevel.Warning, "Maintenance of {DataSource}: the lease was lost to another process; this one stands by")]
+    public static partial void MaintenanceLeaseLost(this ILogger logger, string dataSource);
+
+    [LoggerMessage(4003, LogLevel.Information, "Pruned {Total} finished jobs from {DataSource} ({Completed} completed, {Cancelled} cancelled, {Dead} dead) in {Batches} batches, the longest {LongestMs} ms")]
+    public static partial void Pruned(this ILogger logger, string dataSource, long total, long completed, long cancelled, long dead, int batches, double longestMs);
+
+    [LoggerMessage(4004, LogLevel.Warning, "The WAL of {DataSource} is {WalBytes} bytes, over its {LimitBytes}-byte limit, and a checkpoint could not finish: a reader is holding an old snapshot open")]
+    public static partial void WalOverLimit(this ILogger logger, string dataSource, long walBytes, long limitBytes);
+
+    [LoggerMessage(4005, LogLevel.Error, "Maintenance task {Task} on {DataSource} failed; it runs again in {RetryIn}")]
+    public static partial void MaintenanceFailed(this ILogger logger, Exception ex, string task, string dataSource, TimeSpan retryIn);
+
+    [LoggerMessage(4006, LogLevel.Error, "The integrity check of {DataSource} found {Count} problems; the first: {Problem}")]
+    public static partial void IntegrityProblems(this ILogger logger, string dataSource, int count, string problem);
+
+    [LoggerMessage(4007, LogLevel.Information, "Backed up {DataSource} to {Path} ({Bytes} bytes)")]
+    public static partial void BackedUp(this ILogger logger, string dataSource, string path, long bytes);
+
+    [LoggerMessage(4008, LogLevel.Debug, "Checkpoint of {DataSource} ({Mode}): {Checkpointed} of {Frames} frames, busy {Busy}, WAL now {WalBytes} bytes")]
+    public static partial void Checkpointed(this ILogger logger, string dataSource, string mode, long checkpointed, long frames, bool busy, long walBytes);
 }

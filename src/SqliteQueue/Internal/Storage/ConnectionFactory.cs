@@ -109,6 +109,14 @@ internal sealed class ConnectionFactory : IDisposable
     public void ApplyWriterPragmas(SqliteConnection connection)
     {
         Execute(connection, $"PRAGMA busy_timeout = {BusyTimeoutMs};");
+
+        // Free pages can then be given back in small steps after a prune, without rebuilding the file. It only takes
+        // before the first table is created: an existing file keeps its mode until a full VACUUM converts it.
+        if (Scalar(connection, "SELECT COUNT(*) FROM sqlite_schema;") == "0")
+        {
+            Execute(connection, "PRAGMA auto_vacuum = INCREMENTAL;");
+        }
+
         if (!IsMemory)
         {
             var mode = Scalar(connection, "PRAGMA journal_mode = WAL;");

@@ -236,6 +236,32 @@ internal sealed class GroupCommit(JobStore store, SqliteQueueOptions options, IL
         }
     }
 
+    /// <summary>
+    /// Runs <paramref name="work"/> on the writer outside any transaction, with no other write of this process beside it:
+    /// for statements SQLite refuses inside one (VACUUM). Another process's lock is waited for by busy_timeout.
+    /// </summary>
+    public async Task<T> ExclusiveAsync<T>(Func<SqliteConnection, T> work, CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            lock (_pending)
+            {
+                ObjectDisposedException.ThrowIf(_disposed, _store);
+            }
+
+            return work(_store.EnsureWriter());
+        }
+        catch (Exception ex)
+        {
+            throw StoreErrors.Translate(ex, _store.DataSource);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
     private void RunIsolated(WriteItem item, SqliteConnection writer, SqliteTransaction tx)
     {
         Savepoint(ref _savepoint, "SAVEPOINT item;", writer, tx);

@@ -314,17 +314,14 @@ internal static class JobSql
         WHERE state = 'cancelled' AND {{PageAfterId}}
         """;
 
-    // Each state counted through its own partial index where it has one; completed jobs by a scan of the table.
+    // Pending and running jobs (a backlog) are counted through their own partial indexes; finished ones (the history,
+    // most of the file) are read from the counts the triggers keep, so the cost does not grow with the history kept.
     public const string CountByQueueAndState = """
         SELECT queue AS Queue, 'pending' AS State, COUNT(*) AS Count FROM {prefix}jobs WHERE state = 'pending' GROUP BY queue
         UNION ALL
         SELECT queue, 'running', COUNT(*) FROM {prefix}jobs WHERE state = 'running' GROUP BY queue
         UNION ALL
-        SELECT queue, 'dead', COUNT(*) FROM {prefix}jobs WHERE state = 'dead' GROUP BY queue
-        UNION ALL
-        SELECT queue, 'cancelled', COUNT(*) FROM {prefix}jobs WHERE state = 'cancelled' GROUP BY queue
-        UNION ALL
-        SELECT queue, 'completed', COUNT(*) FROM {prefix}jobs WHERE state = 'completed' GROUP BY queue;
+        SELECT queue, state, n FROM {prefix}counts WHERE n > 0;
         """;
 
     public const string RunnableByQueue = """

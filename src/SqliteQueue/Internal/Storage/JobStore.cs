@@ -59,6 +59,9 @@ internal sealed class JobStore : IDisposable, IAsyncDisposable
 
     public string DataSource => _connections.DataSource;
 
+    /// <summary>Opens connections to this store's file with its PRAGMAs (maintenance opens its own, beside the writer).</summary>
+    public ConnectionFactory Connections => _connections;
+
     public bool IsMemory => _connections.IsMemory;
 
     public long NowMs => Time.GetUtcNow().ToUnixTimeMilliseconds();
@@ -86,6 +89,9 @@ internal sealed class JobStore : IDisposable, IAsyncDisposable
     /// </summary>
     public Task<T> WriteAsync<TState, T>(TState state, Func<JobStore, SqliteTransaction, TState, T> work, string? wakes, CancellationToken cancellationToken) =>
         _commit.WriteAsync(state, work, wakes, cancellationToken);
+
+    /// <inheritdoc cref="GroupCommit.ExclusiveAsync"/>
+    public Task<T> ExclusiveAsync<T>(Func<SqliteConnection, T> work, CancellationToken cancellationToken) => _commit.ExclusiveAsync(work, cancellationToken);
 
     /// <summary>The queue name, for a write that makes jobs due on several queues.</summary>
     public const string AnyQueue = GroupCommit.AnyQueue;

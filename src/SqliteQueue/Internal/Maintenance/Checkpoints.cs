@@ -1,0 +1,44 @@
+using System.Diagnostics;
+using System.Globalization;
+using SqliteQueue.Internal.Storage;
+using SqliteQueue.Maintenance;
+
+namespace SqliteQueue.Internal.Maintenance;
+
+/// <summary>
+/// Checkpoints on a connection of their own with a short busy timeout. The modes that wait (FULL, RESTART, TRUNCATE)
+/// block new writers while they wait, so a long timeout would stall every worker behind one slow reader; a short one
+/// gives up and does what a passive checkpoint can.
+/// </summary>
+internal static class Checkpoints
+{
+    public static readonly TimeSpan DefaultBusyTimeout = TimeSpan.FromMilliseconds(100);
+
+    public static Task<CheckpointResult> RunAsync(JobStore store, CheckpointMode mode, TimeSpan busyTimeout, CancellationToken cancellationToken)
+    {
+        if (store.IsMemory)
+        {
+            return Task.FromResult(new CheckpointResult(mode, false, 0, 0, 0, TimeSpan.Zero));
+        }
+
+        return store.ReadAsync((mode, busyTimeout), static (_, c, a) =>
+        {
+            var clock = Stopwatch.StartNew();
+            ConnectionFactory.Execute(c, "PRAGMA busy_timeout = " + ((long)a.busyTimeout.TotalMilliseconds).ToString(CultureInfo.InvariantCulture) + ";");
+            using var command = c.CreateCommand();
+            command.CommandText = a.mode switch
+            {
+                CheckpointMode.Full => "PRAGMA wal_checkpoint(FULL);",
+                CheckpointMode.Restart => "PRAGMA wal_checkpoint(RESTART);",
+                CheckpointMode.Truncate => "PRAGMA wal_checkpoint(TRUNCATE);",
+                _ => "PRAGMA wal_checkpoint(PASSIVE);",
+            };
+            using var reader = command.ExecuteReader();
+            reader.Read();
+            var busy = reader.GetInt64(0) != 0;
+            var log = Math.Max(0, reader.GetInt64(1));
+            var done = Math.Max(0, reader.GetInt64(2));
+            return new CheckpointResult(a.mode, busy, log, done, StorageFiles.WalLength(StorageFiles.DatabasePath(c)), clock.Elapsed);
+        }, cancellationToken);
+    }
+}

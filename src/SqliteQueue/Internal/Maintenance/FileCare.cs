@@ -1,0 +1,85 @@
+using System.Diagnostics;
+using System.Globalization;
+using SqliteQueue.Internal.Storage;
+using SqliteQueue.Maintenance;
+
+namespace SqliteQueue.Internal.Maintenance;
+
+/// <summary>Vacuums, integrity checks and storage information: the file as a whole, rather than its jobs.</summary>
+internal static class FileCare
+{
+    private const int MaxProblems = 100;
+
+    public static Task<VacuumResult> IncrementalVacuumAsync(JobStore store, int? maxPages, MaintenanceLease? fence, CancellationToken cancellationToken) =>
+        store.WriteAsync((maxPages, fence), static (s, tx, a) =>
+        {
+            a.fence?.Check(s, tx);
+            var max = a.maxPages;
+            var clock = Stopwatch.StartNew();
+            var c = tx.Connection!;
+            var before = StorageFiles.Pages(c, tx);
+
+            // PRAGMA takes no parameters; the count is a validated integer. 0 means every free page.
+            ConnectionFactory.Execute(c, "PRAGMA incremental_vacuum(" + (max ?? 0).ToString(CultureInfo.InvariantCulture) + ");", tx);
+            var after = StorageFiles.Pages(c, tx);
+            return new VacuumResult(before.Pages, after.Pages, before.FreePages, after.FreePages, before.PageSize, clock.Elapsed);
+        }, cancellationToken);
+
+    public static Task<VacuumResult> VacuumAsync(JobStore store, CancellationToken cancellationToken) =>
+        store.ExclusiveAsync(c =>
+        {
+            var clock = Stopwatch.StartNew();
+            var before = StorageFiles.Pages(c);
+
+            // Set before the VACUUM, which is what lets a file that already has tables change its auto_vacuum mode.
+            ConnectionFactory.Execute(c, "PRAGMA auto_vacuum = INCREMENTAL;");
+            ConnectionFactory.Execute(c, "VACUUM;");
+            var after = StorageFiles.Pages(c);
+            return new VacuumResult(before.Pages, after.Pages, before.FreePages, after.FreePages, before.PageSize, clock.Elapsed);
+        }, cancellationToken);
+
+    public static Task<IntegrityResult> CheckIntegrityAsync(JobStore store, IntegrityLevel level, CancellationToken cancellationToken) =>
+        store.ReadAsync(level, static (s, c, l) =>
+        {
+            var at = s.Time.GetUtcNow();
+            var clock = Stopwatch.StartNew();
+            var problems = new List<string>();
+            using (var command = c.CreateCommand())
+            {
+                command.CommandText = l == IntegrityLevel.Full ? "PRAGMA integrity_check(100);" : "PRAGMA quick_check(100);";
+                using var reader = command.ExecuteReader();
+                while (reader.Read())
+                {
+                    var line = reader.GetString(0);
+                    if (line != "ok")
+                    {
+                        problems.Add(line);
+                    }
+                }
+            }
+
+            if (l == IntegrityLevel.Full)
+            {
+                using var command = c.CreateCommand();
+                command.CommandText = "PRAGMA foreign_key_check;";
+                using var reader = command.ExecuteReader();
+                while (reader.Read() && problems.Count < MaxProblems)
+                {
+                    problems.Add(string.Create(CultureInfo.InvariantCulture,
+                        $"row {reader.GetValue(1)} of {reader.GetString(0)} refers to a missing row of {reader.GetString(2)}"));
+                }
+            }
+
+            return new IntegrityResult(l, problems.Count == 0, problems, at, clock.Elapsed);
+        }, cancellationToken);
+
+    public static Task<StorageInfo> GetStorageInfoAsync(JobStore store, CheckpointResult? lastCheckpoint, CancellationToken cancellationToken) =>
+        store.ReadAsync(lastCheckpoint, static (s, c, checkpoint) =>
+        {
+            var path = StorageFiles.DatabasePath(c);
+            var (pageSize, pages, free) = StorageFiles.Pages(c);
+            return new StorageInfo(
+                path, StorageFiles.Length(path), StorageFiles.WalLength(path), pageSize, pages, free, StorageFiles.AutoVacuum(c),
+                checkpoint, MaintenanceRuns.List(s, c));
+        }, cancellationToken);
+}

@@ -1,0 +1,248 @@
+using Microsoft.Extensions.Logging;
+using SqliteQueue.Internal.Storage;
+using SqliteQueue.Maintenance;
+
+namespace SqliteQueue.Internal.Maintenance;
+
+/// <summary>
+/// Maintenance on a schedule, in the one process per file that holds the maintenance lease: the WAL policy, prunes
+/// (with an incremental vacuum when they leave much free space), integrity checks and backups. Integrity checks and
+/// backups are timed from their last run recorded in the file, so a restart or a new holder keeps their rhythm.
+/// </summary>
+internal sealed class MaintenanceRunner(JobStore store, QueueMaintenance maintenance, MaintenanceOptions options, ILogger logger)
+{
+    public const string LeaseName = "maintenance";
+    private const int VacuumStepPages = 2000;
+    private static readonly TimeSpan RetryAfterFailure = TimeSpan.FromSeconds(30);
+
+    private readonly string _owner = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..8]}";
+    private DateTimeOffset _nextRenew;
+    private DateTimeOffset _nextCheckpoint;
+    private DateTimeOffset _nextPrune;
+    private DateTimeOffset? _nextIntegrity;
+    private DateTimeOffset? _nextBackup;
+    private long? _versionAfterOwnWrites;
+    private string? _databasePath;
+
+    public string Owner => _owner;
+
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        var lease = new MaintenanceLease(store, LeaseName, _owner, options.LeaseDuration);
+        var time = store.Time;
+        try
+        {
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                // Read before this round's own writes (lease renewal, run records), so only other work counts as activity.
+                var version = store.IsMemory ? 0 : store.ReadDataVersion();
+                var now = time.GetUtcNow();
+                await RoundAsync(lease, version, now, cancellationToken).ConfigureAwait(false);
+                _versionAfterOwnWrites = store.IsMemory ? 0 : store.ReadDataVersion();
+
+                var wake = _nextRenew;
+                if (lease.Held)
+                {
+                    wake = Earliest(wake, _nextCheckpoint, _nextPrune, _nextIntegrity, _nextBackup);
+                }
+
+                var delay = wake - time.GetUtcNow();
+                await Task.Delay(delay > TimeSpan.Zero ? delay : TimeSpan.Zero, time, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Stopping.
+        }
+        finally
+        {
+            try
+            {
+                await lease.ReleaseAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is SqliteQueueException or ObjectDisposedException)
+            {
+                // The lease then expires on its own.
+            }
+        }
+    }
+
+    private async Task RoundAsync(MaintenanceLease lease, long version, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var task = "lease";
+        try
+        {
+            if (now >= _nextRenew || !lease.Held)
+            {
+                var wasHeld = lease.Held;
+                var held = await lease.AcquireOrRenewAsync(cancellationToken).ConfigureAwait(false);
+                _nextRenew = now + options.LeaseDuration / 3;
+                if (held && !wasHeld)
+                {
+                    logger.MaintenanceLeaseTaken(store.DataSource, _owner);
+                    await ScheduleFromRecordedRunsAsync(now, cancellationToken).ConfigureAwait(false);
+                }
+            }
+
+            if (!lease.Held)
+            {
+                return;
+            }
+
+            if (now >= _nextCheckpoint)
+            {
+                task = "checkpoint";
+                _nextCheckpoint = now + options.CheckpointInterval;
+                await CheckpointAsync(version, cancellationToken).ConfigureAwait(false);
+            }
+
+            if (now >= _nextPrune)
+            {
+                task = MaintenanceRuns.Prune;
+                _nextPrune = now + options.PruneInterval;
+                await PruneAsync(lease, cancellationToken).ConfigureAwait(false);
+            }
+
+            if (_nextIntegrity is { } integrity && now >= integrity)
+            {
+                task = MaintenanceRuns.Integrity;
+                _nextIntegrity = now + options.IntegrityCheckInterval!.Value;
+                var result = await maintenance.RecordedAsync(task, _owner,
+                    () => FileCare.CheckIntegrityAsync(store, IntegrityLevel.Quick, cancellationToken),
+                    r => (r.Ok, QueueMaintenance.Describe(r)), cancellationToken).ConfigureAwait(false);
+                if (!result.Ok)
+                {
+                    logger.IntegrityProblems(store.DataSource, result.Problems.Count, result.Problems[0]);
+                }
+            }
+
+            if (_nextBackup is { } backup && now >= backup)
+            {
+                task = MaintenanceRuns.Backup;
+                _nextBackup = now + options.BackupInterval!.Value;
+                await BackupAsync(lease, now, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (MaintenanceLeaseLostException)
+        {
+            logger.MaintenanceLeaseLost(store.DataSource);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            logger.MaintenanceFailed(ex, task, store.DataSource, RetryAfterFailure);
+            var retry = now + RetryAfterFailure;
+            _nextRenew = retry < _nextRenew ? retry : _nextRenew;
+        }
+    }
+
+    private async Task ScheduleFromRecordedRunsAsync(DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var info = await FileCare.GetStorageInfoAsync(store, null, cancellationToken).ConfigureAwait(false);
+        _databasePath = info.Path;
+        _nextCheckpoint = now;
+        _nextPrune = now;
+        _nextIntegrity = NextFrom(info, MaintenanceRuns.Integrity, options.IntegrityCheckInterval, now);
+        _nextBackup = NextFrom(info, MaintenanceRuns.Backup, options.BackupInterval, now);
+    }
+
+    private static DateTimeOffset? NextFrom(StorageInfo info, string task, TimeSpan? interval, DateTimeOffset now)
+    {
+        if (interval is not { } every)
+        {
+            return null;
+        }
+
+        var last = info.LastRuns.FirstOrDefault(r => r.Task == task);
+        return last is null ? now : last.StartedAt + every;
+    }
+
+    /// <summary>
+    /// Truncates the WAL when nothing but this process's maintenance wrote since the last round (the queue is idle), or
+    /// when it is over its limit; otherwise a passive checkpoint, which never waits. Nothing at all for an empty WAL.
+    /// </summary>
+    private async Task CheckpointAsync(long version, CancellationToken cancellationToken)
+    {
+        if (store.IsMemory)
+        {
+            return;
+        }
+
+        var wal = StorageFiles.WalLength(_databasePath);
+        if (wal == 0)
+        {
+            return;
+        }
+
+        var idle = _versionAfterOwnWrites == version;
+        var over = wal > options.WalSizeLimitBytes;
+        var mode = idle || over ? CheckpointMode.Truncate : CheckpointMode.Passive;
+        var result = await Checkpoints.RunAsync(store, mode, Checkpoints.DefaultBusyTimeout, cancellationToken).ConfigureAwait(false);
+        maintenance.LastCheckpoint = result;
+        logger.Checkpointed(store.DataSource, mode.ToString(), result.CheckpointedFrames, result.LogFrames, result.Busy, result.WalBytesAfter);
+        if (result.WalBytesAfter > options.WalSizeLimitBytes && result.Busy)
+        {
+            logger.WalOverLimit(store.DataSource, result.WalBytesAfter, options.WalSizeLimitBytes);
+        }
+    }
+
+    private async Task PruneAsync(MaintenanceLease lease, CancellationToken cancellationToken)
+    {
+        var pruned = await maintenance.RecordedAsync(MaintenanceRuns.Prune, _owner,
+            () => Pruner.PruneAsync(store, options.Retention, lease, cancellationToken),
+            r => (true, QueueMaintenance.Describe(r)), cancellationToken).ConfigureAwait(false);
+        if (pruned.Total == 0)
+        {
+            return;
+        }
+
+        logger.Pruned(store.DataSource, pruned.Total, pruned.Completed, pruned.Cancelled, pruned.Dead, pruned.Batches, pruned.LongestBatch.TotalMilliseconds);
+
+        // Free pages are given back in steps, each its own short write, once they are more than a tenth of the file.
+        var info = await FileCare.GetStorageInfoAsync(store, null, cancellationToken).ConfigureAwait(false);
+        if (info.AutoVacuum != AutoVacuumMode.Incremental || info.FreePages * 10 <= info.PageCount)
+        {
+            return;
+        }
+
+        await maintenance.RecordedAsync(MaintenanceRuns.Vacuum, _owner, async () =>
+        {
+            VacuumResult? first = null;
+            VacuumResult last;
+            do
+            {
+                last = await FileCare.IncrementalVacuumAsync(store, VacuumStepPages, lease, cancellationToken).ConfigureAwait(false);
+                first ??= last;
+            }
+            while (last.FreePagesAfter > 0 && last.FreePagesAfter < last.FreePagesBefore);
+
+            return first with { PagesAfter = last.PagesAfter, FreePagesAfter = last.FreePagesAfter };
+        }, r => (true, QueueMaintenance.Describe(r, "incremental")), cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task BackupAsync(MaintenanceLease lease, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var directory = options.BackupDirectory!;
+        var path = Path.Combine(directory, Backups.ScheduledName(_databasePath, now));
+        var result = await maintenance.RecordedAsync(MaintenanceRuns.Backup, _owner, () => Backups.BackupAsync(store, path, cancellationToken),
+            r => (true, QueueMaintenance.Describe(r)), cancellationToken).ConfigureAwait(false);
+        logger.BackedUp(store.DataSource, result.Path, result.Bytes);
+        if (lease.Held)
+        {
+            Backups.DeleteOld(directory, _databasePath, options.BackupsToKeep);
+        }
+    }
+
+    private static DateTimeOffset Earliest(DateTimeOffset first, params DateTimeOffset?[] others)
+    {
+        var earliest = first;
+        foreach (var other in others)
+        {
+            if (other is { } o && o < earliest)
+            {
+                earliest = o;
+            }
+        }
+
+        return earliest;
+    }
+}

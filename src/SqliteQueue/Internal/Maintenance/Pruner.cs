@@ -1,0 +1,55 @@
+using System.Diagnostics;
+using Dapper;
+using SqliteQueue.Internal.Storage;
+using SqliteQueue.Internal.Storage.Maintenance;
+using SqliteQueue.Maintenance;
+
+namespace SqliteQueue.Internal.Maintenance;
+
+/// <summary>
+/// Deletes finished jobs past their retention by walking ids (see <see cref="WindowSweep"/>): there is no index over
+/// finished jobs, and adding one would cost every completion. Ids grow with creation time, so the walk stops at the
+/// first job created after every cutoff; what it reads beyond the deleted rows is only what is kept on purpose.
+/// </summary>
+internal static class Pruner
+{
+    public static async Task<PruneResult> PruneAsync(JobStore store, RetentionOptions retention, MaintenanceLease? fence, CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        var now = store.NowMs;
+        var cutoffs = new Cutoffs(
+            Before(now, retention.Completed), Before(now, retention.Cancelled), Before(now, retention.Dead));
+        var counts = new long[3];
+        var sweep = new WindowSweep();
+        if (cutoffs.Latest > long.MinValue)
+        {
+            await sweep.RunAsync(store, (cutoffs, counts), static (s, tx, a, from, to) =>
+            {
+                var changed = 0L;
+                foreach (var state in tx.Connection!.Query<string>(new CommandDefinition(s.Sql[MaintenanceSql.PruneWindow], new
+                {
+                    from, to,
+                    completed_before = a.cutoffs.Completed, cancelled_before = a.cutoffs.Cancelled, dead_before = a.cutoffs.Dead,
+                }, tx)))
+                {
+                    a.counts[state == States.Completed ? 0 : state == States.Cancelled ? 1 : 2]++;
+                    changed++;
+                }
+
+                var next = tx.Connection!.ExecuteScalar<long?>(new CommandDefinition(s.Sql[MaintenanceSql.CreatedAtAfter], new { id = to }, tx));
+                return new WindowSweep.Step(changed, next is null || next > a.cutoffs.Latest);
+            }, fence, wakes: null, cancellationToken).ConfigureAwait(false);
+        }
+
+        return new PruneResult(counts[0], counts[1], counts[2], sweep.Windows, sweep.Longest, clock.Elapsed);
+    }
+
+    // A state kept forever gets a cutoff no job can be older than.
+    private static long Before(long now, TimeSpan? retention) =>
+        retention is { } r ? now - (long)r.TotalMilliseconds : long.MinValue;
+
+    private readonly record struct Cutoffs(long Completed, long Cancelled, long Dead)
+    {
+        public long Latest => Math.Max(Completed, Math.Max(Cancelled, Dead));
+    }
+}
