@@ -36,7 +36,8 @@ internal static class HandlerMode
                 o.WorkerId = settings.WorkerId;
                 o.Concurrency = settings.Concurrency;
                 o.LeaseDuration = TimeSpan.FromMilliseconds(settings.LeaseMs);
-            });
+            })
+            .ConfigureMaintenance(o => o.Enabled = !settings.NoMaintenance);
 
         using var host = builder.Build();
         await host.StartAsync();

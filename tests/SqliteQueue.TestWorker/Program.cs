@@ -11,7 +11,8 @@ using SqliteQueue;
 //   exit <reason>    it stops: "idle" (nothing claimed for --idle-exit-ms) or "stop" (told to on stdin)
 // With --control-stdin, stdin drives it: the line "go" starts claiming; "stop" or end of input stops it.
 // With --handlers it runs the hosted worker instead (see HandlerMode); with --recurring, only the recurring-job
-// scheduler, on a fast clock shared by the test's processes (see RecurringMode).
+// scheduler, on a fast clock shared by the test's processes (see RecurringMode); with --maintenance, only the
+// queue's maintenance (see MaintenanceMode). --no-maintenance turns maintenance off in the --handlers host.
 var settings = Settings.Parse(args);
 if (settings is null)
 {
@@ -27,6 +28,11 @@ if (settings.Handlers)
 if (settings.Recurring)
 {
     return await RecurringMode.RunAsync(settings);
+}
+
+if (settings.Maintenance)
+{
+    return await MaintenanceMode.RunAsync(settings);
 }
 
 await using var queue = new SqliteJobQueue(new SqliteQueueOptions { ConnectionString = "Data Source=" + settings.DbPath });
@@ -108,28 +114,31 @@ internal partial class Program
 
 internal sealed record Settings(
     string DbPath, string WorkerId, int LeaseMs, int Batch, int HoldMs, int IdleExitMs, bool ControlStdin, bool Handlers, int Concurrency,
-    bool Recurring = false, long SimOriginMs = 0, long RealOriginMs = 0, double Speed = 1)
+    bool Recurring = false, long SimOriginMs = 0, long RealOriginMs = 0, double Speed = 1, bool Maintenance = false, bool NoMaintenance = false)
 {
     public const string Usage =
         "usage: SqliteQueue.TestWorker --db <path> --worker-id <id> [--lease-ms <n>] [--batch <n>] [--hold-ms <n>] [--idle-exit-ms <n>] [--control-stdin] [--handlers [--concurrency <n>]]"
-        + " | --db <path> --worker-id <id> --recurring --sim-origin-ms <unix ms> --real-origin-ms <unix ms> [--speed <x>] [--control-stdin]";
+        + " | --db <path> --worker-id <id> --recurring --sim-origin-ms <unix ms> --real-origin-ms <unix ms> [--speed <x>] [--control-stdin]"
+        + " | --db <path> --worker-id <id> --maintenance";
 
     public static Settings? Parse(string[] args)
     {
         string? db = null;
         string? id = null;
         int lease = 30_000, batch = 1, hold = 0, idle = 1_000, concurrency = 1;
-        bool control = false, handlers = false, recurring = false;
+        bool control = false, handlers = false, recurring = false, maintenance = false, noMaintenance = false;
         long? simOrigin = null, realOrigin = null;
         var speed = 1.0;
         for (var i = 0; i < args.Length; i++)
         {
             var name = args[i];
-            if (name is "--control-stdin" or "--handlers" or "--recurring")
+            if (name is "--control-stdin" or "--handlers" or "--recurring" or "--maintenance" or "--no-maintenance")
             {
                 control |= name == "--control-stdin";
                 handlers |= name == "--handlers";
                 recurring |= name == "--recurring";
+                maintenance |= name == "--maintenance";
+                noMaintenance |= name == "--no-maintenance";
                 continue;
             }
 
@@ -181,6 +190,6 @@ internal sealed record Settings(
             return null;
         }
 
-        return new Settings(db, id, lease, batch, hold, idle, control, handlers, concurrency, recurring, simOrigin ?? 0, realOrigin ?? 0, speed);
+        return new Settings(db, id, lease, batch, hold, idle, control, handlers, concurrency, recurring, simOrigin ?? 0, realOrigin ?? 0, speed, maintenance, noMaintenance);
     }
 }

@@ -119,33 +119,4 @@ internal static class RecurringMode
             public ValueTask DisposeAsync() => inner.DisposeAsync();
         }
     }
-
-    /// <summary>Writes the library's warnings and errors as "warn" lines, so the test can report them.</summary>
-    private sealed class EmitLoggerProvider : ILoggerProvider
-    {
-        public ILogger CreateLogger(string categoryName) => new EmitLogger(categoryName);
-
-        public void Dispose()
-        {
-        }
-
-        private sealed class EmitLogger(string category) : ILogger
-        {
-            public IDisposable? BeginScope<TState>(TState state)
-                where TState : notnull => null;
-
-            public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Warning;
-
-            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-            {
-                if (!IsEnabled(logLevel))
-                {
-                    return;
-                }
-
-                var text = formatter(state, exception) + (exception is null ? "" : " (" + exception.GetType().Name + ": " + exception.Message + ")");
-                Program.Emit(string.Create(CultureInfo.InvariantCulture, $"warn {logLevel} {category}: {text.ReplaceLineEndings(" ")}"));
-            }
-        }
-    }
 }

@@ -42,7 +42,7 @@ internal sealed class WorkerProcess : IDisposable
         ]);
 
     /// <summary>A process running the hosted worker with handlers (see the test worker's HandlerMode); it starts at once.</summary>
-    public static WorkerProcess StartHosted(string dbPath, string workerId, int leaseMs, int concurrency, int holdMs) =>
+    public static WorkerProcess StartHosted(string dbPath, string workerId, int leaseMs, int concurrency, int holdMs, bool maintenance = true) =>
         Launch(workerId,
         [
             "--db", dbPath,
@@ -51,7 +51,12 @@ internal sealed class WorkerProcess : IDisposable
             "--concurrency", Number(concurrency),
             "--hold-ms", Number(holdMs),
             "--handlers",
+            .. maintenance ? Array.Empty<string>() : ["--no-maintenance"],
         ]);
+
+    /// <summary>A process running only the queue's maintenance on short intervals (see the test worker's MaintenanceMode); it starts at once.</summary>
+    public static WorkerProcess StartMaintenance(string dbPath, string workerId) =>
+        Launch(workerId, ["--db", dbPath, "--worker-id", workerId, "--maintenance"]);
 
     /// <summary>
     /// A process running only the recurring-job scheduler (see the test worker's RecurringMode), on a clock that
