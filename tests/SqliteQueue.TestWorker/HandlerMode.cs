@@ -39,18 +39,9 @@ internal static class HandlerMode
             })
             .ConfigureMaintenance(o => o.Enabled = !settings.NoMaintenance);
 
+        // Runs until killed, or until the parent closes our input or says "stop".
         using var host = builder.Build();
-        await host.StartAsync();
-        Program.Emit("ready");
-
-        // Runs until killed (by a poison job or the test), or until the parent closes our input.
-        while (await Console.In.ReadLineAsync() is { } line && line.Trim() != "stop")
-        {
-        }
-
-        await host.StopAsync();
-        Program.Emit("exit stop");
-        return 0;
+        return await Program.RunUntilStoppedAsync(host);
     }
 
     internal sealed record Work(bool Poison);

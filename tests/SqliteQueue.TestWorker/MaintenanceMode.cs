@@ -33,16 +33,8 @@ internal static class MaintenanceMode
                 o.Retention.Dead = TimeSpan.FromHours(1);
             });
 
+        // Runs until killed, or until the parent closes our input or says "stop".
         using var host = builder.Build();
-        await host.StartAsync();
-        Program.Emit("ready");
-
-        while (await Console.In.ReadLineAsync() is { } line && line.Trim() != "stop")
-        {
-        }
-
-        await host.StopAsync();
-        Program.Emit("exit stop");
-        return 0;
+        return await Program.RunUntilStoppedAsync(host);
     }
 }

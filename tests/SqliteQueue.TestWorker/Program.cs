@@ -102,6 +102,20 @@ return 0;
 
 internal partial class Program
 {
+    /// <summary>Starts <paramref name="host"/>, writes "ready", and stops it when stdin says "stop" or closes.</summary>
+    public static async Task<int> RunUntilStoppedAsync(Microsoft.Extensions.Hosting.IHost host)
+    {
+        await host.StartAsync();
+        Emit("ready");
+        while (await Console.In.ReadLineAsync() is { } line && line.Trim() != "stop")
+        {
+        }
+
+        await host.StopAsync();
+        Emit("exit stop");
+        return 0;
+    }
+
     public static void Emit(string line)
     {
         lock (Console.Out)
