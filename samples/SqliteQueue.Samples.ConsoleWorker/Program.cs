@@ -1,11 +1,13 @@
 // A generic-host console app: three handlers registered with AddHandler, three recurring jobs declared with
-// AddRecurringJob, a hosted worker added with AddWorker, some jobs enqueued once the host has started, then a wait
-// until every job is finished and the two-second schedule has fired, the stats, and exit.
+// AddRecurringJob, a hosted worker added with AddWorker, maintenance set with ConfigureMaintenance, some jobs enqueued
+// once the host has started, then a wait until every job is finished and the two-second schedule has fired, the
+// stats, the storage figures, and exit.
 using System.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using SqliteQueue;
+using SqliteQueue.Maintenance;
 using SqliteQueue.Recurring;
 using SqliteQueue.Retry;
 using SqliteQueue.Samples.ConsoleWorker;
@@ -65,6 +67,14 @@ static async Task<int> RunAsync(string databasePath, string[] args)
             o.Queues = [QueueNames.Default, Queues.Recurring];
             o.Concurrency = 4;
             o.ShutdownTimeout = TimeSpan.FromSeconds(5);
+        })
+
+        // Maintenance runs in the host by default (prune, WAL checkpoints, a daily integrity check); here completed
+        // jobs are kept for 2 hours instead of 1 day, and dead ones for 30 days instead of 14.
+        .ConfigureMaintenance(o =>
+        {
+            o.Retention.Completed = TimeSpan.FromHours(2);
+            o.Retention.Dead = TimeSpan.FromDays(30);
         });
 
     // Disposing the host disposes the queue store, which closes the file.
@@ -161,6 +171,13 @@ static async Task<int> RunAsync(string databasePath, string[] args)
     foreach (var entry in await recurring.GetHistoryAsync("disk-check", limit: 5))
     {
         Console.WriteLine($"    {entry.ScheduledFor:HH:mm:ss} UTC: {entry.Outcome}{(entry.JobId is { } job ? $", job {job}" : "")}");
+    }
+
+    var storage = await host.Services.GetRequiredService<IQueueMaintenance>().GetStorageInfoAsync();
+    Console.WriteLine($"  file {storage.FileBytes} bytes ({storage.FreePages} of {storage.PageCount} pages free, auto-vacuum {storage.AutoVacuum}), WAL {storage.WalBytes} bytes");
+    foreach (var run in storage.LastRuns)
+    {
+        Console.WriteLine($"  last {run.Task}: {(run.Succeeded ? "ok" : "failed")}, {run.Summary}");
     }
 
     var digest = await client.GetJobAsync(digestId!.Value);

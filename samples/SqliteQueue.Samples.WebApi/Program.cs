@@ -4,9 +4,12 @@
 // and its recurring jobs:
 //   GET  /recurring                  list them        GET  /recurring/{name}/history   what each occurrence did
 //   POST /recurring/{name}/trigger   run one now      POST /recurring/{name}/pause, /resume
+// and its file:
+//   GET  /storage                    size, WAL, free pages and the last run of each maintenance task
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using SqliteQueue;
+using SqliteQueue.Maintenance;
 using SqliteQueue.Recurring;
 using SqliteQueue.Samples.WebApi;
 
@@ -30,6 +33,17 @@ builder.Services
     {
         o.Concurrency = 4;
         o.ShutdownTimeout = TimeSpan.FromSeconds(5);
+    })
+
+    // Maintenance runs in the app by default: finished jobs pruned, the WAL checkpointed, a daily integrity check.
+    // Completed reports are kept for 3 days here instead of 1; a backup is written every 6 hours, the last 8 kept.
+    .ConfigureMaintenance(o =>
+    {
+        o.Retention.Completed = TimeSpan.FromDays(3);
+        o.BackupInterval = TimeSpan.FromHours(6);
+        o.BackupDirectory = builder.Configuration["Queue:BackupDirectory"]
+            ?? Path.Combine(Path.GetTempPath(), "sqlitequeue-webapi-sample-backups");
+        o.BackupsToKeep = 8;
     });
 
 builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
@@ -140,5 +154,8 @@ app.MapPost("/recurring/{name}/resume", async (string name, IRecurringJobs recur
         return Results.Conflict(new { name, reason = ex.Message });
     }
 });
+
+app.MapGet("/storage", async (IQueueMaintenance maintenance, CancellationToken cancellationToken) =>
+    Results.Ok(await maintenance.GetStorageInfoAsync(cancellationToken)));
 
 app.Run();
