@@ -31,7 +31,7 @@ internal static class BackupLoadProbe
         var total = Stopwatch.StartNew();
         PeerBenchmark.Print($"backup-load: {o.Jobs:N0} completed jobs of {o.PayloadBytes} B payloads, {o.Seconds} s before the backup, " +
                             $"{o.Workers} workers, producer {(o.Rate == 0 ? "unthrottled" : $"{o.Rate:N0}/s")}; " +
-                            $"{Environment.ProcessorCount} cores, .NET {Environment.Version}, SQLite {PeerBenchmark.SqliteVersion()}");
+                            $"{Environment.ProcessorCount} cores, .NET {Environment.Version}, SQLite {PeerBenchmark.SqliteVersion()}, load average {LoadRig.MachineLoad()}");
         var path = HistoryFile.Create(o.Jobs, o.PayloadBytes);
         var copy = path + ".backup.db";
         try
@@ -80,7 +80,7 @@ internal static class BackupLoadProbe
             PeerBenchmark.Print($"enqueues/s: before {enqueueBefore:N0}, during the backup {enqueueDuring:N0} ({Ratio(enqueueDuring, enqueueBefore):F2})");
             PeerBenchmark.Print($"claims, before: {claimsBefore}");
             PeerBenchmark.Print($"claims, during the backup: {claimsDuring} ({Ratio(claimsDuring.JobsPerSecond, claimsBefore.JobsPerSecond):F2} of the jobs/s before)");
-            PeerBenchmark.Print($"failed calls {rig.Failures}; total {total.Elapsed.TotalSeconds:F1} s");
+            PeerBenchmark.Print($"failed calls {rig.Failures}; total {total.Elapsed.TotalSeconds:F1} s; load average {LoadRig.MachineLoad()}");
 
             var result = new BackupLoadResult(
                 Mode: "backup-load",

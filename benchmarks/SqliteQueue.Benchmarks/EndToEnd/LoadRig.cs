@@ -137,6 +137,22 @@ internal sealed class LoadRig
             inside.Count == 0 ? null : LatencyFigure.From(inside.Select(c => c.Ms).ToList()));
     }
 
+    /// <summary>
+    /// The 1-minute load average, for the report: on a small machine another process's work shows in every latency
+    /// figure, and this says whether there was any.
+    /// </summary>
+    public static string MachineLoad()
+    {
+        try
+        {
+            return File.ReadAllText("/proc/loadavg").Split(' ')[0];
+        }
+        catch (IOException)
+        {
+            return "n/a";
+        }
+    }
+
     /// <summary>Enqueues that started in [<paramref name="from"/>, <paramref name="to"/>), per second.</summary>
     public double EnqueuesPerSecond(long from, long to) =>
         Math.Round(Enqueues.Count(c => c.At >= from && c.At < to) / Stopwatch.GetElapsedTime(from, to).TotalSeconds, 0);

@@ -37,7 +37,7 @@ internal static class PruneLoadProbe
 
         var total = Stopwatch.StartNew();
         PeerBenchmark.Print($"prune-load: {o.Jobs:N0} finished jobs, {o.Seconds} s per phase, {o.Workers} workers, producer {o.Rate:N0}/s; " +
-                            $"{Environment.ProcessorCount} cores, .NET {Environment.Version}, SQLite {PeerBenchmark.SqliteVersion()}");
+                            $"{Environment.ProcessorCount} cores, .NET {Environment.Version}, SQLite {PeerBenchmark.SqliteVersion()}, load average {LoadRig.MachineLoad()}");
         var path = HistoryFile.Create(o.Jobs, payloadBytes: null);
         try
         {
@@ -76,7 +76,7 @@ internal static class PruneLoadProbe
             PeerBenchmark.Print($"claims, all of phase B: {wholeB}");
             PeerBenchmark.Print($"claim p99 ratio, during prune / without: {ratio:F2} (target <= {P99RatioTarget})");
             PeerBenchmark.Print($"enqueues/s: phase A {rig.EnqueuesPerSecond(phaseA, phaseB):N0}, during the prune {rig.EnqueuesPerSecond(phaseB, pruneEnd):N0}; failed calls {rig.Failures}");
-            PeerBenchmark.Print($"total {total.Elapsed.TotalSeconds:F1} s");
+            PeerBenchmark.Print($"total {total.Elapsed.TotalSeconds:F1} s; load average {LoadRig.MachineLoad()}");
 
             var result = new PruneLoadResult(
                 Mode: "prune-load",

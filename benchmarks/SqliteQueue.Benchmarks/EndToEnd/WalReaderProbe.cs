@@ -34,12 +34,12 @@ internal static class WalReaderProbe
         var total = Stopwatch.StartNew();
         PeerBenchmark.Print($"wal-reader: {o.Jobs:N0} jobs pushed, reader held {o.Seconds} s, {o.Workers} workers, producer {o.Rate:N0}/s, " +
                             $"CheckpointInterval {o.CheckpointSeconds} s, WalSizeLimitBytes {o.WalLimitMiB} MiB; " +
-                            $"{Environment.ProcessorCount} cores, .NET {Environment.Version}, SQLite {PeerBenchmark.SqliteVersion()}");
+                            $"{Environment.ProcessorCount} cores, .NET {Environment.Version}, SQLite {PeerBenchmark.SqliteVersion()}, load average {LoadRig.MachineLoad()}");
         var with = await RunOnceAsync(o, maintenance: true);
         PeerBenchmark.Print($"with maintenance: {with}");
         var without = await RunOnceAsync(o, maintenance: false);
         PeerBenchmark.Print($"without (baseline): {without}");
-        PeerBenchmark.Print($"total {total.Elapsed.TotalSeconds:F1} s");
+        PeerBenchmark.Print($"total {total.Elapsed.TotalSeconds:F1} s; load average {LoadRig.MachineLoad()}");
 
         var limit = (long)o.WalLimitMiB << 20;
         var result = new WalReaderResult(
