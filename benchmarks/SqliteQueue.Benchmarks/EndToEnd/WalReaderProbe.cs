@@ -138,7 +138,8 @@ internal static class WalReaderProbe
                 IdleWalBytes: idle,
                 IdleSecondsWaited: Math.Round(Stopwatch.GetElapsedTime(drainedAt).TotalSeconds, 1),
                 Drained: drained && completed == o.Jobs,
-                Claims: rig.ClaimsBetween(opened, drainedAt),
+                ClaimsWhileHeld: rig.ClaimsBetween(opened, closed),
+                ClaimsAfterClose: rig.ClaimsBetween(closed, drainedAt),
                 FailedCalls: rig.Failures,
                 Samples: sampler.Samples.Count);
         }
@@ -152,14 +153,15 @@ internal static class WalReaderProbe
 /// <summary>One run of <see cref="WalReaderProbe"/>: WAL sizes in bytes, and what the workers saw meanwhile.</summary>
 internal sealed record WalReaderRun(
     bool Maintenance, long PeakWhileHeldBytes, long AtReaderCloseBytes, double? SecondsToUnderLimit, long PeakAfterCloseBytes,
-    long IdleWalBytes, double IdleSecondsWaited, bool Drained, ClaimWindow Claims, int FailedCalls, int Samples)
+    long IdleWalBytes, double IdleSecondsWaited, bool Drained, ClaimWindow ClaimsWhileHeld, ClaimWindow ClaimsAfterClose, int FailedCalls, int Samples)
 {
     private static string MiB(long bytes) => (bytes / (1024.0 * 1024)).ToString("N1", CultureInfo.InvariantCulture) + " MiB";
 
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
         $"WAL peak while the reader was held {MiB(PeakWhileHeldBytes)}, at its close {MiB(AtReaderCloseBytes)}, " +
         $"back at or under the limit {(SecondsToUnderLimit is { } s ? $"{s:F1} s after the close" : "not within 3 checkpoint intervals")}, " +
-        $"idle {MiB(IdleWalBytes)} ({IdleSecondsWaited:F1} s after the drain); drained {Drained}; claims: {Claims}; failed calls {FailedCalls}");
+        $"idle {MiB(IdleWalBytes)} ({IdleSecondsWaited:F1} s after the drain); drained {Drained}; failed calls {FailedCalls}" +
+        $"\n  claims while the reader was held: {ClaimsWhileHeld}\n  claims from its close to the drain: {ClaimsAfterClose}");
 }
 
 internal sealed record WalReaderResult(
