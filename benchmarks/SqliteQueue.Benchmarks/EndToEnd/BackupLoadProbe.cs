@@ -8,8 +8,8 @@ namespace SqliteQueue.Benchmarks.EndToEnd;
 /// <summary>
 /// <c>backup-load</c>: an online backup of a large file beside a producer and workers. The file holds <c>--jobs</c>
 /// completed jobs with <c>--payload-bytes</c> payloads and their executions (about 1 GB at the defaults). After a
-/// 2-second warm-up, <c>--seconds</c> of load without a backup, then <see cref="Maintenance.IQueueMaintenance.BackupAsync"/>
-/// with the load still running. The copy then gets a full <c>PRAGMA integrity_check</c>, and is opened as a queue:
+/// warm-up (2 seconds, or <c>--seconds</c> if shorter), <c>--seconds</c> of load without a backup, then
+/// <see cref="Maintenance.IQueueMaintenance.BackupAsync"/> with the load still running. The copy then gets a full <c>PRAGMA integrity_check</c>, and is opened as a queue:
 /// its <see cref="IQueueClient.GetStatsAsync"/> must equal <c>COUNT(*)</c> by queue and state in the copy, and its
 /// totals lie between the source's just before and just after the backup. Enqueue and claim rates during the backup
 /// are set against the phase before. Prints one line per figure, then one JSON line.
@@ -45,7 +45,9 @@ internal static class BackupLoadProbe
             await using (var queue = BenchmarkData.OpenQueue(path))
             {
                 rig = LoadRig.Start(queue, o.Workers, o.Rate, payload: i => BenchmarkData.Payload(i) with { Note = bigNote });
-                await Task.Delay(WarmUp);
+
+                // A smoke run's phases are shorter than the warm-up; so is its warm-up.
+                await Task.Delay(WarmUp < TimeSpan.FromSeconds(o.Seconds) ? WarmUp : TimeSpan.FromSeconds(o.Seconds));
                 phaseA = Stopwatch.GetTimestamp();
                 await Task.Delay(TimeSpan.FromSeconds(o.Seconds));
                 before = Totals.Of(await queue.Client.GetStatsAsync());

@@ -8,8 +8,8 @@ namespace SqliteQueue.Benchmarks.EndToEnd;
 /// <summary>
 /// <c>prune-load</c>: what a prune of a large history costs the workers. A file holds <c>--jobs</c> jobs completed two
 /// days ago, each with its execution row. A producer enqueues at <c>--rate</c> per second and <c>--workers</c> workers
-/// claim and complete; after a 2-second warm-up, phase A runs <c>--seconds</c> without a prune, then phase B starts
-/// <see cref="IQueueMaintenance.PruneAsync"/> (completed jobs kept 1 hour, so the whole history goes) and runs until
+/// claim and complete; after a warm-up (2 seconds, or <c>--seconds</c> if shorter), phase A runs <c>--seconds</c>
+/// without a prune, then phase B starts <see cref="IQueueMaintenance.PruneAsync"/> (completed jobs kept 1 hour, so the whole history goes) and runs until
 /// both <c>--seconds</c> have passed and the prune has returned. Every claim call is timed; the claims compared with
 /// phase A are those that started while the prune ran. The writer's transactions are timed from the connection
 /// (<see cref="WriteTransactionTrace"/>), so the prune's longest transaction is measured from outside as well as read
@@ -45,7 +45,8 @@ internal static class PruneLoadProbe
             await using var queue = BenchmarkData.OpenQueue(path);
             var trace = await WriteTransactionTrace.AttachAsync(queue, "DELETE FROM queue_jobs");
             var rig = LoadRig.Start(queue, o.Workers, o.Rate);
-            await Task.Delay(WarmUp);
+            // A smoke run's phases are shorter than the warm-up; so is its warm-up.
+            await Task.Delay(WarmUp < TimeSpan.FromSeconds(o.Seconds) ? WarmUp : TimeSpan.FromSeconds(o.Seconds));
 
             var phaseA = Stopwatch.GetTimestamp();
             await Task.Delay(TimeSpan.FromSeconds(o.Seconds));

@@ -12,8 +12,8 @@ namespace SqliteQueue.Benchmarks.EndToEnd;
 /// transaction open <c>--seconds</c>; meanwhile a producer pushes <c>--jobs</c> jobs at <c>--rate</c> per second and
 /// <c>--workers</c> workers drain them. The <c>-wal</c> file's size is sampled every 500 ms. Once the reader commits
 /// and closes: its size then, the seconds until it is back at or under the WAL limit (watched for three checkpoint
-/// intervals), and its size once the queue has drained and been idle for two checkpoint intervals and a second.
-/// Run twice: with <see cref="SqliteJobQueue.RunMaintenanceAsync"/> (<c>--checkpoint-seconds</c>,
+/// intervals), and its size once the queue has drained and been idle for two and a half checkpoint intervals (an
+/// idle truncation needs one whole interval without writes, then the next round). Run twice: with <see cref="SqliteJobQueue.RunMaintenanceAsync"/> (<c>--checkpoint-seconds</c>,
 /// <c>--wal-limit-mib</c>, other options at their defaults), and without it, when only the store's own passive
 /// checkpoints and <c>journal_size_limit</c> act (the baseline). Prints one line per figure, then one JSON line.
 /// </summary>
@@ -122,7 +122,7 @@ internal static class WalReaderProbe
 
             await rig.StopAsync();
             var drainedAt = Stopwatch.GetTimestamp();
-            await Task.Delay((2 * interval) + TimeSpan.FromSeconds(1));
+            await Task.Delay(2.5 * interval);
             var idle = sampler.Size();
             var peakAfter = sampler.Samples.Where(s => s.At >= closed).Select(s => s.Bytes).DefaultIfEmpty(0).Max();
             await stopMaintenance.CancelAsync();
