@@ -7,7 +7,8 @@ using SqliteQueue.Benchmarks.EndToEnd;
 // `peer` runs the end-to-end measurements in real time and prints one JSON line at the end; `peer-enqueue` is the
 // helper process it starts for the cross-process latency; `recurring-latency [seconds]` measures, in real time, how
 // late the scheduler fires an every-second schedule, and `recurring-hotpath [rounds]` compares enqueue and claim with
-// and without 1,000 schedules in one process, in alternating blocks. Anything else goes to BenchmarkDotNet.
+// and without 1,000 schedules in one process, in alternating blocks. `prune-load`, `wal-reader` and `backup-load` run
+// the maintenance operations beside a producer and workers (see their classes). Anything else goes to BenchmarkDotNet.
 switch (args)
 {
     case ["peer", .. var rest]:
@@ -24,6 +25,12 @@ switch (args)
         return await RecurringLatencyProbe.RunAsync(rest);
     case ["recurring-hotpath", .. var rest]:
         return await RecurringHotPathProbe.RunAsync(rest);
+    case ["prune-load", .. var rest]:
+        return await PruneLoadProbe.RunAsync(rest);
+    case ["wal-reader", .. var rest]:
+        return await WalReaderProbe.RunAsync(rest);
+    case ["backup-load", .. var rest]:
+        return await BackupLoadProbe.RunAsync(rest);
 }
 
 // `--depths 1000[,100000...]` limits the claim benchmarks' queue depths (the same as SQLITEQUEUE_BENCH_DEPTHS); it is
