@@ -99,7 +99,7 @@ internal sealed class Worker : IWorker
             var applied = new bool[a.completed.Count];
             for (var i = 0; i < applied.Length; i++)
             {
-                applied[i] = s.Complete(tx, a.completed[i].Id, a.completed[i].LeaseToken, now);
+                applied[i] = s.Complete(tx, a.completed[i].Id, a.completed[i].LeaseToken, a.completed[i].Queue, now);
             }
 
             var started = new HeldStart[a.starting.Count];
@@ -165,7 +165,7 @@ internal sealed class Worker : IWorker
     public async Task<bool> CompleteAsync(ClaimedJob job, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(job);
-        var done = await _store.WriteAsync(job, static (s, tx, j) => s.Complete(tx, j.Id, j.LeaseToken, s.NowMs), cancellationToken).ConfigureAwait(false);
+        var done = await _store.WriteAsync(job, static (s, tx, j) => s.Complete(tx, j.Id, j.LeaseToken, j.Queue, s.NowMs), cancellationToken).ConfigureAwait(false);
         if (done)
         {
             _logger.JobCompleted(job.Id, job.Type, job.Attempt);
@@ -201,7 +201,7 @@ internal sealed class Worker : IWorker
             var result = new bool[list.Count];
             for (var i = 0; i < list.Count; i++)
             {
-                result[i] = s.Complete(tx, list[i].Id, list[i].LeaseToken, now);
+                result[i] = s.Complete(tx, list[i].Id, list[i].LeaseToken, list[i].Queue, now);
             }
 
             return result;
@@ -231,7 +231,7 @@ internal sealed class Worker : IWorker
         var result = await _store.WriteAsync(args, static (s, tx, a) =>
         {
             var now = s.NowMs;
-            return s.Fail(tx, a.job.Id, a.job.LeaseToken, a.error, a.permanent, now, now + a.delayMs);
+            return s.Fail(tx, a.job.Id, a.job.LeaseToken, a.job.Queue, a.error, a.permanent, now, now + a.delayMs);
         }, cancellationToken).ConfigureAwait(false);
 
         if (!result.Applied)
@@ -285,7 +285,7 @@ internal sealed class Worker : IWorker
         var released = await _store.WriteAsync((job, delayMs), static (s, tx, a) =>
         {
             var now = s.NowMs;
-            return s.Release(tx, a.job.Id, a.job.LeaseToken, now, now + a.delayMs);
+            return s.Release(tx, a.job.Id, a.job.LeaseToken, a.job.Queue, now, now + a.delayMs);
         }, cancellationToken).ConfigureAwait(false);
 
         if (released)

@@ -40,6 +40,13 @@ public sealed class MaintenanceProcessTests
 
             var holder = maintainers.Single(m => TookLease(m));
             var standby = maintainers.Single(m => m != holder);
+
+            // The run is recorded just after the prune's last window commits.
+            while (PruneRecorded(db) == 0)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(50), bound.Token);
+            }
+
             using (var raw = db.Raw())
             {
                 Scalar(raw, "SELECT term FROM queue_leases WHERE name = 'maintenance';").Should().Be(1L, "one process took the lease and kept it");
@@ -98,6 +105,12 @@ public sealed class MaintenanceProcessTests
             """, tx);
         tx.Commit();
         return first;
+    }
+
+    private static long PruneRecorded(TestDatabase db)
+    {
+        using var raw = db.Raw();
+        return (long)Scalar(raw, "SELECT count(*) FROM queue_maintenance_runs WHERE task = 'prune';")!;
     }
 
     private static long OldLeft(TestDatabase db, long firstOld)

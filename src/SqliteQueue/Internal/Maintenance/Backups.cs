@@ -13,6 +13,10 @@ namespace SqliteQueue.Internal.Maintenance;
 /// </summary>
 internal static class Backups
 {
+    private static readonly string[] SideFiles = ["", "-wal", "-shm", "-journal"];
+    private const string TimeFormat = "yyyyMMdd'T'HHmmss'Z'";
+    private const int TimeLength = 16; // 20300101T000000Z
+
     public static async Task<BackupResult> BackupAsync(JobStore store, string destinationPath, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
@@ -22,11 +26,21 @@ internal static class Backups
         var temporary = Path.Combine(directory, "." + Path.GetFileName(destination) + "." + Guid.NewGuid().ToString("N")[..12] + ".tmp");
         try
         {
-            await store.ReadAsync((temporary, destination, cancellationToken), static (_, c, a) =>
+            await store.ReadAsync((temporary, destination, cancellationToken), static (s, c, a) =>
             {
-                if (StorageFiles.DatabasePath(c) is { } own && SamePath(own, a.destination))
+                // The WAL and shared-memory files are the queue's too: replacing one under live connections loses commits.
+                if (StorageFiles.DatabasePath(c) is { } own && SideFiles.Any(side => SamePath(own + side, a.destination)))
                 {
-                    throw new ArgumentException($"The backup destination '{a.destination}' is the queue file itself.", nameof(destinationPath));
+                    throw new ArgumentException($"The backup destination '{a.destination}' is the queue file itself or one of its -wal, -shm or -journal files; give another path.", nameof(destinationPath));
+                }
+
+                if (s.IsMemory)
+                {
+                    // VACUUM INTO from a memory database opens its target in memory too, and nothing reaches the disk.
+                    using var target = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = a.temporary, Pooling = false }.ToString());
+                    target.Open();
+                    c.BackupDatabase(target);
+                    return 0;
                 }
 
                 using var command = c.CreateCommand();
@@ -67,14 +81,18 @@ internal static class Backups
 
     /// <summary>A scheduled backup's file name: the queue file's name and the time, so names sort by age.</summary>
     public static string ScheduledName(string? databasePath, DateTimeOffset at) =>
-        Stem(databasePath) + "-" + at.UtcDateTime.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture) + ".db";
+        Stem(databasePath) + "-" + at.UtcDateTime.ToString(TimeFormat, CultureInfo.InvariantCulture) + ".db";
 
     /// <summary>Deletes the oldest scheduled backups of this queue file beyond <paramref name="keep"/>.</summary>
     public static int DeleteOld(string directory, string? databasePath, int keep)
     {
-        var pattern = Stem(databasePath) + "-*Z.db";
+        var stem = Stem(databasePath);
         var removed = 0;
-        foreach (var old in Directory.GetFiles(directory, pattern).Order(StringComparer.Ordinal).SkipLast(keep))
+
+        // The wildcard also matches other queues' backups (those of "jobs-eu.db" for "jobs.db"): only names this
+        // queue's schedule writes are its own.
+        var own = Directory.GetFiles(directory, stem + "-*Z.db").Where(path => IsScheduledName(Path.GetFileName(path), stem));
+        foreach (var old in own.Order(StringComparer.Ordinal).SkipLast(keep))
         {
             File.Delete(old);
             removed++;
@@ -83,6 +101,12 @@ internal static class Backups
         return removed;
     }
 
+    private static bool IsScheduledName(string name, string stem) =>
+        name.Length == stem.Length + 1 + TimeLength + ".db".Length
+        && name.StartsWith(stem + "-", StringComparison.Ordinal)
+        && name.EndsWith(".db", StringComparison.Ordinal)
+        && DateTime.TryParseExact(name.AsSpan(stem.Length + 1, TimeLength), TimeFormat, CultureInfo.InvariantCulture, DateTimeStyles.None, out _);
+
     private static string Stem(string? databasePath) =>
         databasePath is null ? "queue" : Path.GetFileNameWithoutExtension(databasePath);
 
@@ -90,8 +114,17 @@ internal static class Backups
     {
         var connectionString = new SqliteConnectionStringBuilder { DataSource = path, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString();
         using var copy = new SqliteConnection(connectionString);
-        copy.Open();
-        var result = ConnectionFactory.Scalar(copy, "PRAGMA quick_check(1);");
+        string? result;
+        try
+        {
+            copy.Open();
+            result = ConnectionFactory.Scalar(copy, "PRAGMA quick_check(1);");
+        }
+        catch (SqliteException ex)
+        {
+            throw new QueueStorageException($"The backup copy '{path}' could not be checked: {ex.Message}", ex);
+        }
+
         if (result != "ok")
         {
             throw new QueueStorageException($"The backup copy '{path}' failed its check: {result}");

@@ -19,7 +19,14 @@ internal static class BulkJobs
         await sweep.RunAsync(store, filter, static (s, tx, f, from, to) =>
         {
             s.Claims.ForgetClasses();
-            var changed = tx.Connection!.Execute(new CommandDefinition(s.Sql[MaintenanceSql.RetryWindow], Parameters(f, from, to, s.NowMs), tx));
+            var changed = 0;
+            var state = States.ToText(f.State);
+            foreach (var queue in tx.Connection!.Query<string>(new CommandDefinition(s.Sql[MaintenanceSql.RetryWindow], Parameters(f, from, to, s.NowMs), tx)))
+            {
+                s.Counts.Add(queue, state, -1);
+                changed++;
+            }
+
             return new WindowSweep.Step(changed, false);
         }, fence: null, JobStore.AnyQueue, cancellationToken).ConfigureAwait(false);
 

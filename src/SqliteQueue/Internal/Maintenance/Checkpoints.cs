@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Microsoft.Data.Sqlite;
 using SqliteQueue.Internal.Storage;
 using SqliteQueue.Maintenance;
 
@@ -25,20 +26,32 @@ internal static class Checkpoints
         {
             var clock = Stopwatch.StartNew();
             ConnectionFactory.Execute(c, "PRAGMA busy_timeout = " + ((long)a.busyTimeout.TotalMilliseconds).ToString(CultureInfo.InvariantCulture) + ";");
-            using var command = c.CreateCommand();
-            command.CommandText = a.mode switch
+
+            // A TRUNCATE that succeeds reports the WAL it emptied (0 frames, 0 copied); a passive pass first, which
+            // does most of the copying anyway, learns what the WAL held.
+            var first = a.mode == CheckpointMode.Truncate ? Run(c, "PRAGMA wal_checkpoint(PASSIVE);") : default;
+            var (busy, log, done) = Run(c, a.mode switch
             {
                 CheckpointMode.Full => "PRAGMA wal_checkpoint(FULL);",
                 CheckpointMode.Restart => "PRAGMA wal_checkpoint(RESTART);",
                 CheckpointMode.Truncate => "PRAGMA wal_checkpoint(TRUNCATE);",
                 _ => "PRAGMA wal_checkpoint(PASSIVE);",
-            };
-            using var reader = command.ExecuteReader();
-            reader.Read();
-            var busy = reader.GetInt64(0) != 0;
-            var log = Math.Max(0, reader.GetInt64(1));
-            var done = Math.Max(0, reader.GetInt64(2));
+            });
+            if (a.mode == CheckpointMode.Truncate && !busy && log == 0)
+            {
+                (log, done) = (first.Log, first.Log);
+            }
+
             return new CheckpointResult(a.mode, busy, log, done, StorageFiles.WalLength(StorageFiles.DatabasePath(c)), clock.Elapsed);
         }, cancellationToken);
+    }
+
+    private static (bool Busy, long Log, long Done) Run(SqliteConnection connection, string pragma)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = pragma;
+        using var reader = command.ExecuteReader();
+        reader.Read();
+        return (reader.GetInt64(0) != 0, Math.Max(0, reader.GetInt64(1)), Math.Max(0, reader.GetInt64(2)));
     }
 }

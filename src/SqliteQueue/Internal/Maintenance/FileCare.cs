@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Microsoft.Data.Sqlite;
 using SqliteQueue.Internal.Storage;
 using SqliteQueue.Maintenance;
 
@@ -9,6 +10,8 @@ namespace SqliteQueue.Internal.Maintenance;
 internal static class FileCare
 {
     private const int MaxProblems = 100;
+    private const int SqliteCorrupt = 11;
+    private const int SqliteNotADatabase = 26;
 
     public static Task<VacuumResult> IncrementalVacuumAsync(JobStore store, int? maxPages, MaintenanceLease? fence, CancellationToken cancellationToken) =>
         store.WriteAsync((maxPages, fence), static (s, tx, a) =>
@@ -44,34 +47,70 @@ internal static class FileCare
             var at = s.Time.GetUtcNow();
             var clock = Stopwatch.StartNew();
             var problems = new List<string>();
-            using (var command = c.CreateCommand())
+            if (!TryCollect(c, l == IntegrityLevel.Full ? "PRAGMA integrity_check(100);" : "PRAGMA quick_check(100);", problems, out var error))
             {
-                command.CommandText = l == IntegrityLevel.Full ? "PRAGMA integrity_check(100);" : "PRAGMA quick_check(100);";
-                using var reader = command.ExecuteReader();
-                while (reader.Read())
+                // integrity_check stops with an error where quick_check reports: damage that keeps it from comparing
+                // an index with its table. The error is a finding too, and the quick check says where the damage is.
+                problems.Add(error);
+                if (l == IntegrityLevel.Full && !TryCollect(c, "PRAGMA quick_check(100);", problems, out var quickError))
                 {
-                    var line = reader.GetString(0);
-                    if (line != "ok")
-                    {
-                        problems.Add(line);
-                    }
+                    problems.Add(quickError);
                 }
             }
 
             if (l == IntegrityLevel.Full)
             {
-                using var command = c.CreateCommand();
-                command.CommandText = "PRAGMA foreign_key_check;";
-                using var reader = command.ExecuteReader();
-                while (reader.Read() && problems.Count < MaxProblems)
+                try
                 {
-                    problems.Add(string.Create(CultureInfo.InvariantCulture,
-                        $"row {reader.GetValue(1)} of {reader.GetString(0)} refers to a missing row of {reader.GetString(2)}"));
+                    using var command = c.CreateCommand();
+                    command.CommandText = "PRAGMA foreign_key_check;";
+                    using var reader = command.ExecuteReader();
+                    while (reader.Read() && problems.Count < MaxProblems)
+                    {
+                        problems.Add(string.Create(CultureInfo.InvariantCulture,
+                            $"row {reader.GetValue(1)} of {reader.GetString(0)} refers to a missing row of {reader.GetString(2)}"));
+                    }
                 }
+                catch (SqliteException ex) when (ex.SqliteErrorCode is SqliteCorrupt or SqliteNotADatabase)
+                {
+                    problems.Add("the foreign key check stopped: " + ex.Message);
+                }
+            }
+
+            if (problems.Count > MaxProblems)
+            {
+                problems.RemoveRange(MaxProblems, problems.Count - MaxProblems);
             }
 
             return new IntegrityResult(l, problems.Count == 0, problems, at, clock.Elapsed);
         }, cancellationToken);
+
+    /// <summary>Adds a check's findings; false, with SQLite's error, when the check itself failed on the damage.</summary>
+    private static bool TryCollect(SqliteConnection connection, string pragma, List<string> problems, out string error)
+    {
+        error = "";
+        try
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = pragma;
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                var line = reader.GetString(0);
+                if (line != "ok")
+                {
+                    problems.Add(line);
+                }
+            }
+
+            return true;
+        }
+        catch (SqliteException ex) when (ex.SqliteErrorCode is SqliteCorrupt or SqliteNotADatabase)
+        {
+            error = "the check stopped: " + ex.Message;
+            return false;
+        }
+    }
 
     public static Task<StorageInfo> GetStorageInfoAsync(JobStore store, CheckpointResult? lastCheckpoint, CancellationToken cancellationToken) =>
         store.ReadAsync(lastCheckpoint, static (s, c, checkpoint) =>

@@ -1,3 +1,4 @@
+using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 using SqliteQueue.Internal.Storage;
 using SqliteQueue.Maintenance;
@@ -35,10 +36,10 @@ internal sealed class MaintenanceRunner(JobStore store, QueueMaintenance mainten
             while (!cancellationToken.IsCancellationRequested)
             {
                 // Read before this round's own writes (lease renewal, run records), so only other work counts as activity.
-                var version = store.IsMemory ? 0 : store.ReadDataVersion();
+                var version = ReadDataVersion();
                 var now = time.GetUtcNow();
                 await RoundAsync(lease, version, now, cancellationToken).ConfigureAwait(false);
-                _versionAfterOwnWrites = store.IsMemory ? 0 : store.ReadDataVersion();
+                _versionAfterOwnWrites = ReadDataVersion();
 
                 var wake = _nextRenew;
                 if (lease.Held)
@@ -67,7 +68,23 @@ internal sealed class MaintenanceRunner(JobStore store, QueueMaintenance mainten
         }
     }
 
-    private async Task RoundAsync(MaintenanceLease lease, long version, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <summary>
+    /// The file's data version, or null when it cannot be read: outside a round's error handling, so a file that
+    /// cannot be read must not end the loop (the round then fails, is logged and retried).
+    /// </summary>
+    private long? ReadDataVersion()
+    {
+        try
+        {
+            return store.IsMemory ? 0 : store.ReadDataVersion();
+        }
+        catch (SqliteException)
+        {
+            return null;
+        }
+    }
+
+    private async Task RoundAsync(MaintenanceLease lease, long? version, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var task = "lease";
         try
@@ -130,8 +147,10 @@ internal sealed class MaintenanceRunner(JobStore store, QueueMaintenance mainten
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             logger.MaintenanceFailed(ex, task, store.DataSource, RetryAfterFailure);
+
+            // A renewal already due (the first round's acquire, say) would otherwise make the loop spin without a pause.
             var retry = now + RetryAfterFailure;
-            _nextRenew = retry < _nextRenew ? retry : _nextRenew;
+            _nextRenew = retry < _nextRenew || _nextRenew <= now ? retry : _nextRenew;
         }
     }
 
@@ -160,7 +179,7 @@ internal sealed class MaintenanceRunner(JobStore store, QueueMaintenance mainten
     /// Truncates the WAL when nothing but this process's maintenance wrote since the last round (the queue is idle), or
     /// when it is over its limit; otherwise a passive checkpoint, which never waits. Nothing at all for an empty WAL.
     /// </summary>
-    private async Task CheckpointAsync(long version, CancellationToken cancellationToken)
+    private async Task CheckpointAsync(long? version, CancellationToken cancellationToken)
     {
         if (store.IsMemory)
         {
@@ -173,7 +192,7 @@ internal sealed class MaintenanceRunner(JobStore store, QueueMaintenance mainten
             return;
         }
 
-        var idle = _versionAfterOwnWrites == version;
+        var idle = version is not null && _versionAfterOwnWrites == version;
         var over = wal > options.WalSizeLimitBytes;
         var mode = idle || over ? CheckpointMode.Truncate : CheckpointMode.Passive;
         var result = await Checkpoints.RunAsync(store, mode, Checkpoints.DefaultBusyTimeout, cancellationToken).ConfigureAwait(false);

@@ -128,7 +128,8 @@ internal sealed class QueueMaintenance(JobStore store) : IQueueMaintenance
 
     /// <summary>
     /// Runs one task and records its last run in the file, failed runs included (a failure to record a failure is not
-    /// allowed to hide the failure itself).
+    /// allowed to hide the failure itself). A task fenced out by a lost lease records nothing: the file is the new
+    /// holder's to write.
     /// </summary>
     public async Task<T> RecordedAsync<T>(string task, string owner, Func<Task<T>> work, Func<T, (bool Ok, string Summary)> describe, CancellationToken cancellationToken)
     {
@@ -138,7 +139,7 @@ internal sealed class QueueMaintenance(JobStore store) : IQueueMaintenance
         {
             result = await work().ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is not OperationCanceledException and not ArgumentException and not ObjectDisposedException)
+        catch (Exception ex) when (ex is not OperationCanceledException and not ArgumentException and not ObjectDisposedException and not MaintenanceLeaseLostException)
         {
             try
             {
@@ -204,7 +205,7 @@ internal sealed class QueueMaintenance(JobStore store) : IQueueMaintenance
             throw new ArgumentException($"'{path}' is not a valid file path: {ex.Message}", paramName, ex);
         }
 
-        if (path.EndsWith(Path.DirectorySeparatorChar) || path.EndsWith(Path.AltDirectorySeparatorChar))
+        if (path.EndsWith(Path.DirectorySeparatorChar) || path.EndsWith(Path.AltDirectorySeparatorChar) || Directory.Exists(path))
         {
             throw new ArgumentException($"'{path}' names a directory; give the backup file's path.", paramName);
         }

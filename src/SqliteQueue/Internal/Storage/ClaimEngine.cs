@@ -107,7 +107,21 @@ internal sealed class ClaimEngine(JobStore store, ILogger logger)
         var rescue = _store.Raw(JobSql.RescueExpiredLeases, tx);
         rescue.Set("@now", now);
         rescue.Set("@error", LeaseExpiredError);
-        var rescued = rescue.ExecuteNonQuery();
+        var rescued = 0;
+        try
+        {
+            rescue.Start();
+            while (rescue.Read())
+            {
+                _store.Counts.Add(rescue.Text(0), rescue.Text(1), +1);
+                rescued++;
+            }
+        }
+        finally
+        {
+            rescue.Finish();
+        }
+
         _priorityClasses.Clear();
         _rescuedInTransaction += rescued;
         return rescued;

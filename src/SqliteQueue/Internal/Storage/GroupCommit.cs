@@ -183,6 +183,7 @@ internal sealed class GroupCommit(JobStore store, SqliteQueueOptions options, IL
                         }
                     }
 
+                    _store.Committing(tx);
                     tx.Commit();
                     _store.Committed(writer);
                     break;
@@ -266,6 +267,7 @@ internal sealed class GroupCommit(JobStore store, SqliteQueueOptions options, IL
     {
         Savepoint(ref _savepoint, "SAVEPOINT item;", writer, tx);
         var mark = _store.Claims.Mark;
+        var counted = _store.Counts.Mark;
         try
         {
             item.Run(_store, tx);
@@ -279,6 +281,7 @@ internal sealed class GroupCommit(JobStore store, SqliteQueueOptions options, IL
         {
             // What the item wrote is undone, but a class list taken inside it would still show it.
             _store.Claims.RolledBackTo(mark);
+            _store.Counts.RolledBackTo(counted);
             Savepoint(ref _rollbackTo, "ROLLBACK TO item;", writer, tx);
             Savepoint(ref _release, "RELEASE item;", writer, tx);
             item.Fail(StoreErrors.Translate(ex, _store.DataSource));

@@ -185,7 +185,8 @@ internal static class JobSql
             finished_at = CASE WHEN cancel_requested OR (started_at IS NOT NULL AND attempt >= max_attempts) THEN @now END,
             last_error = CASE WHEN started_at IS NOT NULL THEN @error ELSE last_error END,
             lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL
-        WHERE state = 'running' AND lease_expires_at <= @now;
+        WHERE state = 'running' AND lease_expires_at <= @now
+        RETURNING queue, state;
         """;
 
     public const string CompleteJob = """
@@ -223,7 +224,8 @@ internal static class JobSql
             run_at = @run_at,
             finished_at = CASE WHEN cancel_requested THEN @now END,
             lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL
-        WHERE id = @id AND state = 'running' AND lease_token = @token;
+        WHERE id = @id AND state = 'running' AND lease_token = @token
+        RETURNING state;
         """;
 
     public const string RenewLease = """
@@ -238,7 +240,7 @@ internal static class JobSql
             cancel_requested = CASE WHEN state = 'running' THEN 1 ELSE cancel_requested END,
             finished_at = CASE WHEN state = 'pending' THEN @now ELSE finished_at END
         WHERE id = @id AND state IN ('pending', 'running')
-        RETURNING state;
+        RETURNING state AS State, queue AS Queue;
         """;
 
     public const string RetryJob = """
@@ -246,6 +248,17 @@ internal static class JobSql
         SET state = 'pending', attempt = 0, run_at = @now, finished_at = NULL, cancel_requested = 0,
             lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL
         WHERE id = @id AND state IN ('dead', 'cancelled');
+        """;
+
+    // What a retry or a delete leaves behind: the job's queue and state before it changes.
+    public const string JobQueueAndState = """
+        SELECT queue AS Queue, state AS State FROM {prefix}jobs WHERE id = @id;
+        """;
+
+    // The finished-job counts: changes summed per queue and state, written once per commit (see FinishedCounts).
+    public const string AddToCount = """
+        INSERT INTO {prefix}counts (queue, state, n) VALUES (@queue, @state, @delta)
+        ON CONFLICT (queue, state) DO UPDATE SET n = n + excluded.n;
         """;
 
     public const string JobExists = """

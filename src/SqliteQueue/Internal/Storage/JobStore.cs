@@ -66,6 +66,9 @@ internal sealed class JobStore : IDisposable, IAsyncDisposable
 
     public long NowMs => Time.GetUtcNow().ToUnixTimeMilliseconds();
 
+    /// <summary>The finished-job count changes of the transaction being built (see <see cref="FinishedCounts"/>).</summary>
+    public FinishedCounts Counts { get; } = new();
+
     /// <summary>The claims, run inside this store's transactions.</summary>
     public ClaimEngine Claims { get; }
 
@@ -257,16 +260,22 @@ internal sealed class JobStore : IDisposable, IAsyncDisposable
     /// <inheritdoc cref="ClaimEngine.StartHeld"/>
     public HeldStart StartHeld(SqliteTransaction tx, long id, long token, long now) => Claims.StartHeld(tx, id, token, now);
 
-    public bool Complete(SqliteTransaction tx, long id, long token, long now)
+    public bool Complete(SqliteTransaction tx, long id, long token, string queue, long now)
     {
         var command = Raw(JobSql.CompleteJob, tx);
         command.Set("@id", id);
         command.Set("@token", token);
         command.Set("@now", now);
-        return command.ExecuteNonQuery() > 0;
+        if (command.ExecuteNonQuery() == 0)
+        {
+            return false;
+        }
+
+        Counts.Add(queue, States.Completed, +1);
+        return true;
     }
 
-    public FailResult Fail(SqliteTransaction tx, long id, long token, string error, bool permanent, long now, long retryAtMs)
+    public FailResult Fail(SqliteTransaction tx, long id, long token, string queue, string error, bool permanent, long now, long retryAtMs)
     {
         var command = Raw(JobSql.FailJob, tx);
         command.Set("@id", id);
@@ -283,7 +292,9 @@ internal sealed class JobStore : IDisposable, IAsyncDisposable
                 return FailResult.LeaseLost;
             }
 
-            var state = States.Parse(command.Text(0));
+            var text = command.Text(0);
+            Counts.Add(queue, text, +1);
+            var state = States.Parse(text);
             if (state == JobState.Pending)
             {
                 Claims.ForgetClasses();
@@ -297,7 +308,7 @@ internal sealed class JobStore : IDisposable, IAsyncDisposable
         }
     }
 
-    public bool Release(SqliteTransaction tx, long id, long token, long now, long runAtMs)
+    public bool Release(SqliteTransaction tx, long id, long token, string queue, long now, long runAtMs)
     {
         var command = Raw(JobSql.ReleaseJob, tx);
         command.Set("@id", id);
@@ -305,7 +316,21 @@ internal sealed class JobStore : IDisposable, IAsyncDisposable
         command.Set("@now", now);
         command.Set("@run_at", runAtMs);
         Claims.ForgetClasses();
-        return command.ExecuteNonQuery() > 0;
+        try
+        {
+            command.Start();
+            if (!command.Read())
+            {
+                return false;
+            }
+
+            Counts.Add(queue, command.Text(0), +1);
+            return true;
+        }
+        finally
+        {
+            command.Finish();
+        }
     }
 
     public RenewResult Renew(SqliteTransaction tx, long id, long token, long untilMs)
@@ -324,10 +349,11 @@ internal sealed class JobStore : IDisposable, IAsyncDisposable
 
     public CancelResult Cancel(SqliteTransaction tx, long id, long now)
     {
-        var state = Writer.QueryFirstOrDefault<string>(new CommandDefinition(Sql[JobSql.CancelJob], new { id, now }, tx));
-        if (state is not null)
+        var c = Writer.QueryFirstOrDefault<(string? State, string Queue)>(new CommandDefinition(Sql[JobSql.CancelJob], new { id, now }, tx));
+        if (c.State is not null)
         {
-            return state == States.Cancelled ? CancelResult.Cancelled : CancelResult.CancellationRequested;
+            Counts.Add(c.Queue, c.State, +1);
+            return c.State == States.Cancelled ? CancelResult.Cancelled : CancelResult.CancellationRequested;
         }
 
         return Writer.ExecuteScalar<long>(new CommandDefinition(Sql[JobSql.JobExists], new { id }, tx)) != 0
@@ -340,7 +366,14 @@ internal sealed class JobStore : IDisposable, IAsyncDisposable
         Claims.ForgetClasses();
         try
         {
-            return Writer.Execute(new CommandDefinition(Sql[JobSql.RetryJob], new { id, now }, tx)) > 0;
+            var b = Writer.QueryFirstOrDefault<(string Queue, string? State)>(new CommandDefinition(Sql[JobSql.JobQueueAndState], new { id }, tx));
+            if (b.State is null || Writer.Execute(new CommandDefinition(Sql[JobSql.RetryJob], new { id, now }, tx)) == 0)
+            {
+                return false;
+            }
+
+            Counts.Add(b.Queue, b.State, -1);
+            return true;
         }
         catch (SqliteException ex) when (ex.SqliteErrorCode == 19)
         {
@@ -452,8 +485,15 @@ internal sealed class JobStore : IDisposable, IAsyncDisposable
         Claims.Committed();
     }
 
+    /// <summary>A transaction on the writer is about to commit: what it changed in the counts joins it.</summary>
+    public void Committing(SqliteTransaction tx) => Counts.Flush(this, tx);
+
     /// <summary>A transaction on the writer was rolled back (called by <see cref="GroupCommit"/>, under the gate).</summary>
-    public void RolledBack() => Claims.RolledBack();
+    public void RolledBack()
+    {
+        Claims.RolledBack();
+        Counts.Clear();
+    }
 
     public void Dispose()
     {

@@ -40,7 +40,8 @@ internal static class MaintenanceSql
         UPDATE OR IGNORE {prefix}jobs
         SET state = 'pending', attempt = 0, run_at = @now, finished_at = NULL, cancel_requested = 0,
             lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL
-        WHERE {{FilterWindow}};
+        WHERE {{FilterWindow}}
+        RETURNING queue;
         """;
 
     public const string DeleteByIds = """

@@ -2,9 +2,10 @@
 -- The first table a migration creates marks it as applied for its prefix (see Migrator).
 
 -- Finished jobs per queue and state. Finished jobs are most of the file and have no index over all of them (one
--- would move an entry on every completion), so counting them by scanning grew with the history kept. Triggers keep
--- these exact in the same transaction as every state change, whichever process or library version writes; pending
--- and running jobs are a backlog, counted through their own partial indexes.
+-- would move an entry on every completion), so counting them by scanning grew with the history kept. The store adds
+-- its own state changes here in the same transaction as the changes themselves, one row per queue and state per
+-- commit. Inserts and deletes are counted by the triggers below, whoever runs them (a prune, a bulk delete, a row
+-- written by hand); an UPDATE trigger would be paid by every claim and completion, so updates are the store's own.
 CREATE TABLE {prefix}counts (
     queue TEXT    NOT NULL,
     state TEXT    NOT NULL CHECK (state IN ('completed', 'dead', 'cancelled')),
@@ -14,19 +15,6 @@ CREATE TABLE {prefix}counts (
 
 INSERT INTO {prefix}counts (queue, state, n)
 SELECT queue, state, COUNT(*) FROM {prefix}jobs WHERE state IN ('completed', 'dead', 'cancelled') GROUP BY queue, state;
-
-CREATE TRIGGER {prefix}jobs_count_finish AFTER UPDATE OF state ON {prefix}jobs
-WHEN new.state IN ('completed', 'dead', 'cancelled') AND old.state IS NOT new.state
-BEGIN
-    INSERT INTO {prefix}counts (queue, state, n) VALUES (new.queue, new.state, 1)
-    ON CONFLICT (queue, state) DO UPDATE SET n = n + 1;
-END;
-
-CREATE TRIGGER {prefix}jobs_count_unfinish AFTER UPDATE OF state ON {prefix}jobs
-WHEN old.state IN ('completed', 'dead', 'cancelled') AND old.state IS NOT new.state
-BEGIN
-    UPDATE {prefix}counts SET n = n - 1 WHERE queue = old.queue AND state = old.state;
-END;
 
 CREATE TRIGGER {prefix}jobs_count_insert AFTER INSERT ON {prefix}jobs
 WHEN new.state IN ('completed', 'dead', 'cancelled')
