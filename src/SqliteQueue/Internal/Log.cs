@@ -125,7 +125,7 @@ internal static partial class Log
     [LoggerMessage(4003, LogLevel.Information, "Pruned {Total} finished jobs from {DataSource} ({Completed} completed, {Cancelled} cancelled, {Dead} dead) in {Batches} batches, the longest {LongestMs} ms")]
     public static partial void Pruned(this ILogger logger, string dataSource, long total, long completed, long cancelled, long dead, int batches, double longestMs);
 
-    [LoggerMessage(4004, LogLevel.Warning, "The WAL of {DataSource} is {WalBytes} bytes, over its {LimitBytes}-byte limit, and a checkpoint could not finish: a reader is holding an old snapshot open")]
+    [LoggerMessage(4004, LogLevel.Warning, "The WAL of {DataSource} is {WalBytes} bytes, over its {LimitBytes}-byte limit, and a checkpoint could not finish: a reader is holding an old snapshot open, or another connection held the lock")]
     public static partial void WalOverLimit(this ILogger logger, string dataSource, long walBytes, long limitBytes);
 
     [LoggerMessage(4005, LogLevel.Error, "Maintenance task {Task} on {DataSource} failed; it runs again in {RetryIn}")]

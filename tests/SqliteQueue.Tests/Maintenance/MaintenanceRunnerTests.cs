@@ -98,7 +98,8 @@ public sealed class MaintenanceRunnerTests
         (await db.Queue.Store.WriteAsync(lease, static (s, tx, l) => { l.Check(s, tx); return true; }, CancellationToken.None))
             .Should().BeTrue("a lease is held up to and including its expiry");
 
-        db.Time.Advance(TimeSpan.FromMilliseconds(1));
+        // That check renewed the lease for another 10 s: a holder that then stalls past it has lost it.
+        db.Time.Advance(TimeSpan.FromSeconds(10) + TimeSpan.FromMilliseconds(1));
 
         await FluentActions.Awaiting(() => db.Queue.Store.WriteAsync(lease, static (s, tx, l) => { l.Check(s, tx); return true; }, CancellationToken.None))
             .Should().ThrowAsync<MaintenanceLeaseLostException>();

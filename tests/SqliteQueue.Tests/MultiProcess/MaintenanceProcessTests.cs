@@ -53,25 +53,30 @@ public sealed class MaintenanceProcessTests
                 Scalar(raw, "SELECT owner FROM queue_maintenance_runs WHERE task = 'prune';").Should().Be(Scalar(raw, "SELECT owner FROM queue_leases WHERE name = 'maintenance';"));
             }
 
-            // The holder dies without a word; the standby takes over when the lease runs out and prunes what came since.
+            // The holder dies without a word. Two days pass for every job so far (ids keep growing with creation time, as
+            // they do); the standby takes over when the lease runs out and prunes them while new jobs keep flowing.
+            await queue.Client.WaitUntilAllIdleAsync(bound.Token);
             holder.Kill();
-            var secondOld = InsertOldCompleted(db, 5_000);
+            var aged = AgeEveryJob(db);
+            var later = new List<long>();
             await standby.WaitUntilAsync(l => TookLease(l), "lease taken", Bound);
-            while (OldLeft(db, secondOld) > 0 || OldLeft(db, firstOld) > 0)
+            while (OldLeft(db, 1) > 0 || AgedLeft(db, aged) > 0)
             {
-                await Task.Delay(TimeSpan.FromMilliseconds(100), bound.Token);
+                later.AddRange(await queue.Client.EnqueueManyAsync(JobType, Enumerable.Range(0, 50).Select(_ => new { Poison = false })));
+                await Task.Delay(TimeSpan.FromMilliseconds(50), bound.Token);
             }
 
             await queue.Client.WaitUntilAllIdleAsync(bound.Token);
             using var check = db.Raw();
             Scalar(check, "SELECT term FROM queue_leases WHERE name = 'maintenance';").Should().Be(2L, "a new holder gets the next term");
             Scalar(check, "SELECT count(*) FROM queue_jobs WHERE state <> 'completed';").Should().Be(0L);
-            Scalar(check, "SELECT count(*) FROM queue_jobs;").Should().Be((long)fresh.Count, "every new job is kept, every old one pruned");
+            Scalar(check, "SELECT count(*) FROM queue_jobs;").Should().Be((long)later.Count, "every new job is kept, every aged one pruned");
             Scalar(check, "SELECT count(*) FROM queue_executions WHERE job_id NOT IN (SELECT id FROM queue_jobs);").Should().Be(0L, "history goes with its jobs");
-            Scalar(check, "SELECT COALESCE(SUM(n), 0) FROM queue_counts WHERE state = 'completed';").Should().Be((long)fresh.Count, "the counts follow every prune");
+            Scalar(check, "SELECT COALESCE(SUM(n), 0) FROM queue_counts WHERE state = 'completed';").Should().Be((long)later.Count, "the counts follow every prune");
             Scalar(check, "PRAGMA integrity_check;").Should().Be("ok");
             var stats = await queue.Client.GetStatsAsync();
-            stats.For(QueueNames.Default).Completed.Should().Be(fresh.Count);
+            stats.For(QueueNames.Default).Completed.Should().Be(later.Count);
+            fresh.Should().NotBeEmpty("jobs flowed during the first prune");
 
             foreach (var process in maintainers.Append(worker))
             {
@@ -105,6 +110,21 @@ public sealed class MaintenanceProcessTests
             """, tx);
         tx.Commit();
         return first;
+    }
+
+    /// <summary>Moves every job's times two days back, as if they had passed; returns the highest id moved.</summary>
+    private static long AgeEveryJob(TestDatabase db)
+    {
+        const long TwoDays = 2 * 24 * 3600 * 1000L;
+        using var raw = db.Raw();
+        Execute(raw, $"UPDATE queue_jobs SET created_at = created_at - {TwoDays}, run_at = run_at - {TwoDays}, started_at = started_at - {TwoDays}, finished_at = finished_at - {TwoDays};");
+        return (long)Scalar(raw, "SELECT MAX(id) FROM queue_jobs;")!;
+    }
+
+    private static long AgedLeft(TestDatabase db, long aged)
+    {
+        using var raw = db.Raw();
+        return (long)Scalar(raw, $"SELECT count(*) FROM queue_jobs WHERE id <= {aged};")!;
     }
 
     private static long PruneRecorded(TestDatabase db)

@@ -17,7 +17,10 @@ internal static class Backups
     private const string TimeFormat = "yyyyMMdd'T'HHmmss'Z'";
     private const int TimeLength = 16; // 20300101T000000Z
 
-    public static async Task<BackupResult> BackupAsync(JobStore store, string destinationPath, CancellationToken cancellationToken)
+    public static Task<BackupResult> BackupAsync(JobStore store, string destinationPath, CancellationToken cancellationToken) =>
+        DedicatedThread.RunAsync(() => CopyAsync(store, destinationPath, cancellationToken));
+
+    private static async Task<BackupResult> CopyAsync(JobStore store, string destinationPath, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
         var destination = Path.GetFullPath(destinationPath);

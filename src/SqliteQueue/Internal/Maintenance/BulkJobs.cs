@@ -82,6 +82,9 @@ internal static class BulkJobs
 
     public static async Task<PurgeResult> PurgeAsync(JobStore store, string queue, CancellationToken cancellationToken)
     {
+        // Pending jobs go first, so a job claimed while they are deleted is running by the time its cancellation is
+        // requested; the finished ones last, with any job that finished meanwhile.
+        var deleted = await DeleteAsync(store, new JobFilter(JobState.Pending) { Queue = queue }, cancellationToken).ConfigureAwait(false);
         var cancelled = await store.WriteAsync(queue, static (s, tx, q) =>
             tx.Connection!.Query<long>(new CommandDefinition(s.Sql[MaintenanceSql.CancelRunningInQueue], new { queue = q }, tx)).AsList(),
             cancellationToken).ConfigureAwait(false);
@@ -90,8 +93,7 @@ internal static class BulkJobs
             store.RaiseCancelRequested(id);
         }
 
-        var deleted = 0L;
-        foreach (var state in new[] { JobState.Pending, JobState.Completed, JobState.Dead, JobState.Cancelled })
+        foreach (var state in new[] { JobState.Completed, JobState.Dead, JobState.Cancelled })
         {
             deleted += await DeleteAsync(store, new JobFilter(state) { Queue = queue }, cancellationToken).ConfigureAwait(false);
         }

@@ -15,14 +15,15 @@ internal static class Checkpoints
 {
     public static readonly TimeSpan DefaultBusyTimeout = TimeSpan.FromMilliseconds(100);
 
-    public static Task<CheckpointResult> RunAsync(JobStore store, CheckpointMode mode, TimeSpan busyTimeout, CancellationToken cancellationToken)
+    /// <summary>Runs a checkpoint; with <paramref name="truncateOnlyWhenCaughtUp"/>, a TRUNCATE whose passive pass could not copy the whole WAL stops there.</summary>
+    public static Task<CheckpointResult> RunAsync(JobStore store, CheckpointMode mode, TimeSpan busyTimeout, CancellationToken cancellationToken, bool truncateOnlyWhenCaughtUp = false)
     {
         if (store.IsMemory)
         {
             return Task.FromResult(new CheckpointResult(mode, false, 0, 0, 0, TimeSpan.Zero));
         }
 
-        return store.ReadAsync((mode, busyTimeout), static (_, c, a) =>
+        return store.ReadAsync((mode, busyTimeout, truncateOnlyWhenCaughtUp), static (_, c, a) =>
         {
             var clock = Stopwatch.StartNew();
             ConnectionFactory.Execute(c, "PRAGMA busy_timeout = " + ((long)a.busyTimeout.TotalMilliseconds).ToString(CultureInfo.InvariantCulture) + ";");
@@ -30,6 +31,11 @@ internal static class Checkpoints
             // A TRUNCATE that succeeds reports the WAL it emptied (0 frames, 0 copied); a passive pass first, which
             // does most of the copying anyway, learns what the WAL held.
             var first = a.mode == CheckpointMode.Truncate ? Run(c, "PRAGMA wal_checkpoint(PASSIVE);") : default;
+            if (a.truncateOnlyWhenCaughtUp && a.mode == CheckpointMode.Truncate && (first.Busy || first.Done < first.Log))
+            {
+                return new CheckpointResult(a.mode, true, first.Log, first.Done, StorageFiles.WalLength(StorageFiles.DatabasePath(c)), clock.Elapsed);
+            }
+
             var (busy, log, done) = Run(c, a.mode switch
             {
                 CheckpointMode.Full => "PRAGMA wal_checkpoint(FULL);",

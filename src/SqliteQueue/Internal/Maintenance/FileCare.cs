@@ -42,7 +42,7 @@ internal static class FileCare
         }, cancellationToken);
 
     public static Task<IntegrityResult> CheckIntegrityAsync(JobStore store, IntegrityLevel level, CancellationToken cancellationToken) =>
-        store.ReadAsync(level, static (s, c, l) =>
+        DedicatedThread.RunAsync(() => store.ReadAsync(level, static (s, c, l) =>
         {
             var at = s.Time.GetUtcNow();
             var clock = Stopwatch.StartNew();
@@ -83,7 +83,7 @@ internal static class FileCare
             }
 
             return new IntegrityResult(l, problems.Count == 0, problems, at, clock.Elapsed);
-        }, cancellationToken);
+        }, cancellationToken));
 
     /// <summary>Adds a check's findings; false, with SQLite's error, when the check itself failed on the damage.</summary>
     private static bool TryCollect(SqliteConnection connection, string pragma, List<string> problems, out string error)

@@ -41,6 +41,59 @@ internal sealed class MaintenanceLease(JobStore store, string name, string owner
         return held != 0;
     }
 
+    /// <summary>
+    /// Renews the lease every <paramref name="every"/> until the returned handle is disposed: for a task that is one long
+    /// statement (a backup, an integrity check), which has no transaction of its own between steps to renew it in.
+    /// </summary>
+    public IAsyncDisposable KeepAlive(TimeSpan every)
+    {
+        var stop = new CancellationTokenSource();
+        var loop = KeepAliveAsync(every, stop.Token);
+        return new Keeper(stop, loop);
+    }
+
+    private async Task KeepAliveAsync(TimeSpan every, CancellationToken stop)
+    {
+        try
+        {
+            while (Held)
+            {
+                await Task.Delay(every, store.Time, stop).ConfigureAwait(false);
+                var term = Volatile.Read(ref _term);
+                var renewed = term != 0 && await store.WriteAsync(term, (s, tx, t) =>
+                {
+                    var now = s.NowMs;
+                    return tx.Connection!.Execute(new CommandDefinition(s.Sql[MaintenanceSql.RenewLease], new
+                    {
+                        name, owner, term = t, now, until = now + (long)duration.TotalMilliseconds,
+                    }, tx)) == 1;
+                }, stop).ConfigureAwait(false);
+                if (!renewed)
+                {
+                    Interlocked.CompareExchange(ref _term, 0, term);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The task ended.
+        }
+        catch (Exception ex) when (ex is SqliteQueueException or ObjectDisposedException)
+        {
+            // The task's own writes check the lease; a renewal that cannot be written leaves it to expire.
+        }
+    }
+
+    private sealed class Keeper(CancellationTokenSource stop, Task loop) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            await stop.CancelAsync().ConfigureAwait(false);
+            await loop.ConfigureAwait(false);
+            stop.Dispose();
+        }
+    }
+
     /// <summary>Lets another process take over at once (a graceful stop).</summary>
     public async Task ReleaseAsync(CancellationToken cancellationToken)
     {
@@ -55,12 +108,15 @@ internal sealed class MaintenanceLease(JobStore store, string name, string owner
             cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Throws, undoing the caller's write, unless this process still holds the lease (inside a write transaction).</summary>
+    /// <summary>Throws, undoing the caller's write, unless this process still holds the lease (inside a write transaction), and extends it.</summary>
     public void Check(JobStore s, SqliteTransaction tx)
     {
         var term = Volatile.Read(ref _term);
-        var holds = term != 0 && tx.Connection!.ExecuteScalar<long>(new CommandDefinition(
-            s.Sql[MaintenanceSql.HoldsLease], new { name, owner, term, now = s.NowMs }, tx)) != 0;
+        // Checking also extends the lease, so a task of many short writes (a prune of millions of jobs) keeps it for as
+        // long as it runs, and a process that stalled finds it gone at its next write.
+        var now = s.NowMs;
+        var holds = term != 0 && tx.Connection!.Execute(new CommandDefinition(
+            s.Sql[MaintenanceSql.RenewLease], new { name, owner, term, now, until = now + (long)duration.TotalMilliseconds }, tx)) == 1;
         if (!holds)
         {
             Volatile.Write(ref _term, 0);

@@ -41,12 +41,12 @@ internal static class MaintenanceOptionsValidator
 
         if (options.WalSizeLimitBytes is < 1L << 20 or > 16L << 30)
         {
-            failures.Add($"{nameof(MaintenanceOptions)}.{nameof(options.WalSizeLimitBytes)} must be from 1 MiB to 16 GiB; it is {options.WalSizeLimitBytes}.");
+            failures.Add($"{nameof(MaintenanceOptions)}.{nameof(options.WalSizeLimitBytes)} must be from 1 MiB to 16 GiB; got {options.WalSizeLimitBytes}.");
         }
 
         if (options.BackupsToKeep is < 1 or > 10_000)
         {
-            failures.Add($"{nameof(MaintenanceOptions)}.{nameof(options.BackupsToKeep)} must be from 1 to 10000; it is {options.BackupsToKeep}.");
+            failures.Add($"{nameof(MaintenanceOptions)}.{nameof(options.BackupsToKeep)} must be from 1 to 10000; got {options.BackupsToKeep}.");
         }
 
         try
@@ -68,7 +68,7 @@ internal static class MaintenanceOptionsValidator
     {
         if (value < min || value > max)
         {
-            failures.Add($"{nameof(MaintenanceOptions)}.{name} must be from {min} to {max}; it is {value}.");
+            failures.Add($"{nameof(MaintenanceOptions)}.{name} must be from {min} to {max}; got {value}.");
         }
     }
 }

@@ -99,6 +99,10 @@ internal sealed class MaintenanceRunner(JobStore store, QueueMaintenance mainten
                     logger.MaintenanceLeaseTaken(store.DataSource, _owner);
                     await ScheduleFromRecordedRunsAsync(now, cancellationToken).ConfigureAwait(false);
                 }
+                else if (wasHeld && !held)
+                {
+                    logger.MaintenanceLeaseLost(store.DataSource);
+                }
             }
 
             if (!lease.Held)
@@ -124,9 +128,14 @@ internal sealed class MaintenanceRunner(JobStore store, QueueMaintenance mainten
             {
                 task = MaintenanceRuns.Integrity;
                 _nextIntegrity = now + options.IntegrityCheckInterval!.Value;
-                var result = await maintenance.RecordedAsync(task, _owner,
-                    () => FileCare.CheckIntegrityAsync(store, IntegrityLevel.Quick, cancellationToken),
-                    r => (r.Ok, QueueMaintenance.Describe(r)), cancellationToken).ConfigureAwait(false);
+                IntegrityResult result;
+                await using (lease.KeepAlive(options.LeaseDuration / 3).ConfigureAwait(false))
+                {
+                    result = await maintenance.RecordedAsync(task, _owner,
+                        () => FileCare.CheckIntegrityAsync(store, IntegrityLevel.Quick, cancellationToken),
+                        r => (r.Ok, QueueMaintenance.Describe(r)), cancellationToken).ConfigureAwait(false);
+                }
+
                 if (!result.Ok)
                 {
                     logger.IntegrityProblems(store.DataSource, result.Problems.Count, result.Problems[0]);
@@ -148,9 +157,22 @@ internal sealed class MaintenanceRunner(JobStore store, QueueMaintenance mainten
         {
             logger.MaintenanceFailed(ex, task, store.DataSource, RetryAfterFailure);
 
-            // A renewal already due (the first round's acquire, say) would otherwise make the loop spin without a pause.
+            // A renewal already due (the first round's acquire, say) would otherwise make the loop spin without a pause;
+            // the task that failed comes back after the pause rather than a whole interval later.
             var retry = now + RetryAfterFailure;
             _nextRenew = retry < _nextRenew || _nextRenew <= now ? retry : _nextRenew;
+            switch (task)
+            {
+                case MaintenanceRuns.Prune:
+                    _nextPrune = retry < _nextPrune ? retry : _nextPrune;
+                    break;
+                case MaintenanceRuns.Integrity:
+                    _nextIntegrity = retry < _nextIntegrity ? retry : _nextIntegrity;
+                    break;
+                case MaintenanceRuns.Backup:
+                    _nextBackup = retry < _nextBackup ? retry : _nextBackup;
+                    break;
+            }
         }
     }
 
@@ -195,7 +217,11 @@ internal sealed class MaintenanceRunner(JobStore store, QueueMaintenance mainten
         var idle = version is not null && _versionAfterOwnWrites == version;
         var over = wal > options.WalSizeLimitBytes;
         var mode = idle || over ? CheckpointMode.Truncate : CheckpointMode.Passive;
-        var result = await Checkpoints.RunAsync(store, mode, Checkpoints.DefaultBusyTimeout, cancellationToken).ConfigureAwait(false);
+
+        // A truncation holds the write lock while it copies what is left and waits for readers: only once a passive pass
+        // has caught up, so that little is left, and never while a reader still needs part of the WAL (it would wait
+        // out its timeout with every writer blocked, and fail).
+        var result = await Checkpoints.RunAsync(store, mode, Checkpoints.DefaultBusyTimeout, cancellationToken, truncateOnlyWhenCaughtUp: true).ConfigureAwait(false);
         maintenance.LastCheckpoint = result;
         logger.Checkpointed(store.DataSource, mode.ToString(), result.CheckpointedFrames, result.LogFrames, result.Busy, result.WalBytesAfter);
         if (result.WalBytesAfter > options.WalSizeLimitBytes && result.Busy)
@@ -242,13 +268,23 @@ internal sealed class MaintenanceRunner(JobStore store, QueueMaintenance mainten
     {
         var directory = options.BackupDirectory!;
         var path = Path.Combine(directory, Backups.ScheduledName(_databasePath, now));
-        var result = await maintenance.RecordedAsync(MaintenanceRuns.Backup, _owner, () => Backups.BackupAsync(store, path, cancellationToken),
-            r => (true, QueueMaintenance.Describe(r)), cancellationToken).ConfigureAwait(false);
-        logger.BackedUp(store.DataSource, result.Path, result.Bytes);
-        if (lease.Held)
+        BackupResult result;
+        await using (lease.KeepAlive(options.LeaseDuration / 3).ConfigureAwait(false))
         {
-            Backups.DeleteOld(directory, _databasePath, options.BackupsToKeep);
+            result = await maintenance.RecordedAsync(MaintenanceRuns.Backup, _owner, () => Backups.BackupAsync(store, path, cancellationToken),
+                r => (true, QueueMaintenance.Describe(r)), cancellationToken).ConfigureAwait(false);
         }
+
+        logger.BackedUp(store.DataSource, result.Path, result.Bytes);
+
+        // Old backups are deleted only by the holder of the lease, checked in a write of its own: a process that stalled
+        // through its backup must not thin out the backups of the one that took over.
+        await store.WriteAsync(lease, static (s, tx, l) =>
+        {
+            l.Check(s, tx);
+            return 0;
+        }, cancellationToken).ConfigureAwait(false);
+        Backups.DeleteOld(directory, _databasePath, options.BackupsToKeep);
     }
 
     private static DateTimeOffset Earliest(DateTimeOffset first, params DateTimeOffset?[] others)

@@ -9,17 +9,20 @@ namespace SqliteQueue.Internal.Maintenance;
 /// <summary>
 /// Walks the jobs table a window of ids at a time, one short write transaction per window, so a bulk change of a
 /// million jobs never holds the write lock for long: claims and completions of every process get the lock between
-/// windows. The window grows while its transactions are quick and halves when one is slow, and the sweep pauses
-/// after each window about as long as the window took, leaving the writers at least half of the lock.
+/// windows. The window grows while its work is quick and halves when it is slow, aiming at a few milliseconds: what is
+/// timed is the window's own statements, while the transaction around them also holds the lock for its commit (which
+/// writes the deleted pages) and for any writes grouped with it, so the aim is well below what a caller may wait. The
+/// sweep pauses after each window twice as long as the window took, leaving the writers two thirds of the lock.
 /// </summary>
 internal sealed class WindowSweep
 {
-    private const long FirstWindow = 2000;
+    private const long FirstWindow = 1000;
     private const long MinWindow = 50;
-    private const long MaxWindow = 50_000;
-    private static readonly TimeSpan SlowWindow = TimeSpan.FromMilliseconds(20);
-    private static readonly TimeSpan QuickWindow = TimeSpan.FromMilliseconds(5);
-    private static readonly TimeSpan MaxPause = TimeSpan.FromMilliseconds(20);
+    private const long MaxWindow = 10_000;
+    private static readonly TimeSpan SlowWindow = TimeSpan.FromMilliseconds(8);
+    private static readonly TimeSpan QuickWindow = TimeSpan.FromMilliseconds(2);
+    private static readonly TimeSpan MinPause = TimeSpan.FromMilliseconds(1);
+    private static readonly TimeSpan MaxPause = TimeSpan.FromMilliseconds(40);
 
     /// <summary>What one window did: the rows it changed, and whether the sweep can stop here.</summary>
     public readonly record struct Step(long Changed, bool Done);
@@ -74,7 +77,8 @@ internal sealed class WindowSweep
             size = took > SlowWindow ? Math.Max(MinWindow, size / 2) : took < QuickWindow ? Math.Min(MaxWindow, size * 2) : size;
 
             // Real time, like the lock it yields: an injected test clock that never moves must not stall a sweep.
-            await Task.Delay(took < MaxPause ? took : MaxPause, TimeProvider.System, cancellationToken).ConfigureAwait(false);
+            var pause = took * 2;
+            await Task.Delay(pause < MinPause ? MinPause : pause > MaxPause ? MaxPause : pause, TimeProvider.System, cancellationToken).ConfigureAwait(false);
         }
     }
 }

@@ -69,10 +69,6 @@ internal static class MaintenanceSql
         WHERE name = @name AND owner = @owner AND term = @term AND expires_at >= @now;
         """;
 
-    public const string HoldsLease = """
-        SELECT EXISTS (SELECT 1 FROM {prefix}leases WHERE name = @name AND owner = @owner AND term = @term AND expires_at >= @now);
-        """;
-
     public const string ReleaseLease = """
         UPDATE {prefix}leases SET expires_at = 0 WHERE name = @name AND owner = @owner AND term = @term;
         """;
