@@ -9,20 +9,24 @@ namespace SqliteQueue.Internal.Maintenance;
 /// <summary>
 /// Walks the jobs table a window of ids at a time, one short write transaction per window, so a bulk change of a
 /// million jobs never holds the write lock for long: claims and completions of every process get the lock between
-/// windows. The window grows while its work is quick and halves when it is slow, aiming at a few milliseconds: what is
-/// timed is the window's own statements, while the transaction around them also holds the lock for its commit (which
-/// writes the deleted pages) and for any writes grouped with it, so the aim is well below what a caller may wait. The
-/// sweep pauses after each window twice as long as the window took, leaving the writers two thirds of the lock.
+/// windows. A claim that arrives while a window runs waits for it, and one committed in the same group waits for its
+/// statements too, so the window aims at about a millisecond of work: it grows while its statements are quicker than
+/// that and shrinks when they are slower (what is timed is the statements; the commit, which writes the deleted pages,
+/// comes on top). A window starts only once the writes waiting for the lock have gone through (or after a short wait),
+/// so it rarely shares a commit with them, and the sweep pauses after each window nine times as long as it took: a
+/// sweep holds the lock a tenth of the time at most, so few claims ever meet one (a prune of a million jobs takes a few
+/// minutes in the background rather than one, and a minute's worth of finished jobs a fraction of a second).
 /// </summary>
 internal sealed class WindowSweep
 {
-    private const long FirstWindow = 1000;
-    private const long MinWindow = 50;
-    private const long MaxWindow = 10_000;
-    private static readonly TimeSpan SlowWindow = TimeSpan.FromMilliseconds(8);
-    private static readonly TimeSpan QuickWindow = TimeSpan.FromMilliseconds(2);
+    private const long FirstWindow = 500;
+    private const long MinWindow = 20;
+    private const long MaxWindow = 5000;
+    private static readonly TimeSpan SlowWindow = TimeSpan.FromMilliseconds(2);
+    private static readonly TimeSpan QuickWindow = TimeSpan.FromMilliseconds(0.7);
+    private static readonly TimeSpan MaxWaitForWriters = TimeSpan.FromMilliseconds(20);
     private static readonly TimeSpan MinPause = TimeSpan.FromMilliseconds(1);
-    private static readonly TimeSpan MaxPause = TimeSpan.FromMilliseconds(40);
+    private static readonly TimeSpan MaxPause = TimeSpan.FromMilliseconds(100);
 
     /// <summary>What one window did: the rows it changed, and whether the sweep can stop here.</summary>
     public readonly record struct Step(long Changed, bool Done);
@@ -56,6 +60,11 @@ internal sealed class WindowSweep
         while (from < max.Value)
         {
             cancellationToken.ThrowIfCancellationRequested();
+            for (var waited = 0; store.WaitingWrites > 0 && waited < MaxWaitForWriters.TotalMilliseconds; waited++)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(1), TimeProvider.System, cancellationToken).ConfigureAwait(false);
+            }
+
             var to = Math.Min(from + size, max.Value);
             var (step, took) = await store.WriteAsync((state, window, fence, from, to), static (s, tx, a) =>
             {
@@ -74,10 +83,14 @@ internal sealed class WindowSweep
             }
 
             from = to;
-            size = took > SlowWindow ? Math.Max(MinWindow, size / 2) : took < QuickWindow ? Math.Min(MaxWindow, size * 2) : size;
+            // A window far over its aim (a cold page cache, a busy disk) shrinks at once by as much.
+            size = took > SlowWindow * 4 ? Math.Max(MinWindow, size / 4)
+                : took > SlowWindow ? Math.Max(MinWindow, size / 2)
+                : took < QuickWindow ? Math.Min(MaxWindow, size * 3 / 2)
+                : size;
 
             // Real time, like the lock it yields: an injected test clock that never moves must not stall a sweep.
-            var pause = took * 2;
+            var pause = took * 9;
             await Task.Delay(pause < MinPause ? MinPause : pause > MaxPause ? MaxPause : pause, TimeProvider.System, cancellationToken).ConfigureAwait(false);
         }
     }

@@ -121,6 +121,18 @@ internal sealed class GroupCommit(JobStore store, SqliteQueueOptions options, IL
         return claim;
     }
 
+    /// <summary>How many writes are waiting for the next commit now.</summary>
+    public int WaitingWrites
+    {
+        get
+        {
+            lock (_pending)
+            {
+                return _pending.Count;
+            }
+        }
+    }
+
     /// <summary>How many claims are parked now.</summary>
     public int ParkedClaims
     {

@@ -102,6 +102,9 @@ internal sealed class JobStore : IDisposable, IAsyncDisposable
     /// <inheritdoc cref="GroupCommit.ParkClaim"/>
     public ParkedClaim ParkClaim(ClaimArgs args) => _commit.ParkClaim(args);
 
+    /// <inheritdoc cref="GroupCommit.WaitingWrites"/>
+    public int WaitingWrites => _commit.WaitingWrites;
+
     /// <inheritdoc cref="GroupCommit.ParkedClaims"/>
     public int ParkedClaims => _commit.ParkedClaims;
 
