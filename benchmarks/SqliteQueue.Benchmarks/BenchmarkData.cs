@@ -90,19 +90,7 @@ internal static class BenchmarkData
         fill.Parameters.AddWithValue("@queue", QueueNames.Default);
         fill.Parameters.AddWithValue("@type", JobType);
         fill.Parameters.AddWithValue("@now", now);
-        var from = fill.Parameters.AddWithValue("@from", 0);
-        var to = fill.Parameters.AddWithValue("@to", 0);
-        for (var start = 0; start < depth; start += BulkBatch)
-        {
-            using var tx = connection.BeginTransaction();
-            fill.Transaction = tx;
-            from.Value = start;
-            to.Value = Math.Min(depth, start + BulkBatch);
-            fill.ExecuteNonQuery();
-            tx.Commit();
-        }
-
-        fill.Transaction = null;
+        FillInBatches(connection, fill, depth);
         Execute(connection, "PRAGMA wal_checkpoint(TRUNCATE);");
 
         // The SQL text must write what the serializer writes, so the queue and the baseline read the same bytes.
@@ -233,5 +221,26 @@ internal static class BenchmarkData
         using var checkpoint = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={path};Pooling=False");
         checkpoint.Open();
         Execute(checkpoint, "PRAGMA wal_checkpoint(TRUNCATE);");
+    }
+
+    /// <summary>
+    /// Runs <paramref name="fill"/>, a statement over the row numbers <c>@from</c> (inclusive) to <c>@to</c> (exclusive),
+    /// for rows 0 to <paramref name="rows"/> in transactions of <see cref="BulkBatch"/> rows.
+    /// </summary>
+    public static void FillInBatches(SqliteConnection connection, SqliteCommand fill, int rows)
+    {
+        var from = fill.Parameters.AddWithValue("@from", 0);
+        var to = fill.Parameters.AddWithValue("@to", 0);
+        for (var start = 0; start < rows; start += BulkBatch)
+        {
+            using var tx = connection.BeginTransaction();
+            fill.Transaction = tx;
+            from.Value = start;
+            to.Value = Math.Min(rows, start + BulkBatch);
+            fill.ExecuteNonQuery();
+            tx.Commit();
+        }
+
+        fill.Transaction = null;
     }
 }

@@ -169,8 +169,6 @@ internal static class StatsData
     /// <summary>The finished jobs and the backlog are spread over these in turn.</summary>
     public static readonly string[] Queues = [QueueNames.Default, "emails", "reports", "webhooks"];
 
-    private const int BulkBatch = 100_000;
-
     /// <summary>
     /// The CI smoke's depth variable applies here too, so its <c>1000</c> builds no large file; a full run gets
     /// 200,000 rather than the claim benchmarks' 100,000 because that is where the scan's cost was first measured.
@@ -220,19 +218,7 @@ internal static class StatsData
 
         fill.Parameters.AddWithValue("@type", BenchmarkData.JobType);
         fill.Parameters.AddWithValue("@past", now - (30L * 24 * 3600 * 1000));
-        var from = fill.Parameters.AddWithValue("@from", 0);
-        var to = fill.Parameters.AddWithValue("@to", 0);
-        for (var start = 0; start < finished; start += BulkBatch)
-        {
-            using var tx = connection.BeginTransaction();
-            fill.Transaction = tx;
-            from.Value = start;
-            to.Value = Math.Min(finished, start + BulkBatch);
-            fill.ExecuteNonQuery();
-            tx.Commit();
-        }
-
-        fill.Transaction = null;
+        BenchmarkData.FillInBatches(connection, fill, finished);
         using (var tx = connection.BeginTransaction())
         {
             using var live = connection.CreateCommand();
