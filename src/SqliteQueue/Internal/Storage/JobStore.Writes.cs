@@ -1,0 +1,252 @@
+using System.Globalization;
+using Dapper;
+using Microsoft.Data.Sqlite;
+
+namespace SqliteQueue.Internal.Storage;
+
+/// <summary>A job to insert, already validated.</summary>
+internal readonly record struct JobInsert(
+    string Queue, string Type, string Payload, int Priority, long RunAtMs, int MaxAttempts, long? TimeoutMs, string? DedupKey);
+
+/// <summary>
+/// The store's writes of jobs, each called inside <see cref="WriteAsync{TState, T}(TState, Func{JobStore, SqliteTransaction, TState, T}, CancellationToken)"/>:
+/// inserts, and every change of a job's state, with what each change does to the finished counts (<see cref="Counts"/>).
+/// </summary>
+internal sealed partial class JobStore
+{
+    public long Insert(SqliteTransaction tx, in JobInsert job, long now)
+    {
+        var insert = Raw(JobSql.Enqueue, tx);
+        insert.Set("@queue", job.Queue);
+        insert.Set("@type", job.Type);
+        insert.Set("@payload", job.Payload);
+        insert.Set("@priority", job.Priority);
+        insert.Set("@run_at", job.RunAtMs);
+        insert.Set(insert.Slot("@max_attempts"), job.MaxAttempts);
+        insert.Set(insert.Slot("@timeout_ms"), job.TimeoutMs);
+        insert.Set("@dedup_key", job.DedupKey);
+        insert.Set("@now", now);
+        Claims.NotePending(job.Queue, job.Priority, job.RunAtMs);
+        if (insert.ExecuteScalarInt64() is { } id)
+        {
+            _logger.JobEnqueued(id, job.Type, job.Queue);
+            return id;
+        }
+
+        // The key is held by a live job: return that one.
+        var find = Raw(JobSql.FindLiveDuplicate, tx);
+        find.Set("@queue", job.Queue);
+        find.Set("@dedup_key", job.DedupKey);
+        var existing = find.ExecuteScalarInt64() ?? throw new InvalidOperationException("A deduplicated enqueue found no live job holding its key.");
+        _logger.JobDeduplicated(existing, job.Type, job.Queue);
+        return existing;
+    }
+
+    /// <summary>Inserts jobs in order, sixteen per statement where no deduplication key is involved.</summary>
+    public long[] InsertMany(SqliteTransaction tx, List<JobInsert> jobs, long now)
+    {
+        const int Chunk = 16;
+        var ids = new long[jobs.Count];
+        var i = 0;
+        while (i < jobs.Count)
+        {
+            var run = 0;
+            while (run < Chunk && i + run < jobs.Count && jobs[i + run].DedupKey is null)
+            {
+                run++;
+            }
+
+            if (run == Chunk)
+            {
+                InsertSixteen(tx, jobs, i, now, ids);
+                i += Chunk;
+            }
+            else
+            {
+                ids[i] = Insert(tx, jobs[i], now);
+                i++;
+            }
+        }
+
+        return ids;
+    }
+
+    private void InsertSixteen(SqliteTransaction tx, List<JobInsert> jobs, int start, long now, long[] ids)
+    {
+        var command = Raw(JobSql.EnqueueSixteen, tx);
+        _sixteenSlots ??= SixteenNames.Select(row => row.Select(command.Slot).ToArray()).ToArray();
+        for (var k = 0; k < 16; k++)
+        {
+            var job = jobs[start + k];
+            var slots = _sixteenSlots[k];
+            command.Set(slots[0], job.Queue);
+            command.Set(slots[1], job.Type);
+            command.Set(slots[2], job.Payload);
+            command.Set(slots[3], job.Priority);
+            command.Set(slots[4], job.RunAtMs);
+            command.Set(slots[5], job.MaxAttempts);
+            command.Set(slots[6], job.TimeoutMs);
+            Claims.NotePending(job.Queue, job.Priority, job.RunAtMs);
+        }
+
+        command.Set("@now", now);
+        Span<long> inserted = stackalloc long[16];
+        var count = 0;
+        try
+        {
+            command.Start();
+            while (command.Read())
+            {
+                inserted[count++] = command.Int64(0);
+            }
+        }
+        finally
+        {
+            command.Finish();
+        }
+
+        // RETURNING promises no order, but rows are numbered in VALUES order: sorted ids are the input order.
+        inserted[..count].Sort();
+        for (var k = 0; k < count; k++)
+        {
+            ids[start + k] = inserted[k];
+        }
+    }
+
+    private int[][]? _sixteenSlots;
+
+    private static readonly string[][] SixteenNames = Enumerable.Range(0, 16)
+        .Select(k => new[] { "@queue", "@type", "@payload", "@priority", "@run_at", "@max_attempts", "@timeout_ms" }
+            .Select(n => n + k.ToString(CultureInfo.InvariantCulture)).ToArray())
+        .ToArray();
+
+    /// <inheritdoc cref="ClaimEngine.Claim"/>
+    public List<ClaimedJob> Claim(SqliteTransaction tx, ClaimArgs args) => Claims.Claim(tx, args);
+
+    /// <inheritdoc cref="ClaimEngine.StartHeld"/>
+    public HeldStart StartHeld(SqliteTransaction tx, long id, long token, long now) => Claims.StartHeld(tx, id, token, now);
+
+    public bool Complete(SqliteTransaction tx, long id, long token, string queue, long now)
+    {
+        var command = Raw(JobSql.CompleteJob, tx);
+        command.Set("@id", id);
+        command.Set("@token", token);
+        command.Set("@now", now);
+        if (command.ExecuteNonQuery() == 0)
+        {
+            return false;
+        }
+
+        Counts.Add(queue, States.Completed, +1);
+        return true;
+    }
+
+    public FailResult Fail(SqliteTransaction tx, long id, long token, string queue, string error, bool permanent, long now, long retryAtMs)
+    {
+        var command = Raw(JobSql.FailJob, tx);
+        command.Set("@id", id);
+        command.Set("@token", token);
+        command.Set("@now", now);
+        command.Set("@error", error);
+        command.Set("@permanent", permanent ? 1 : 0);
+        command.Set("@retry_at", retryAtMs);
+        try
+        {
+            command.Start();
+            if (!command.Read())
+            {
+                return FailResult.LeaseLost;
+            }
+
+            var text = command.Text(0);
+            Counts.Add(queue, text, +1);
+            var state = States.Parse(text);
+            if (state == JobState.Pending)
+            {
+                Claims.ForgetClasses();
+            }
+
+            return new FailResult(true, state, state == JobState.Pending ? Times.FromMs(command.Int64(1)) : null);
+        }
+        finally
+        {
+            command.Finish();
+        }
+    }
+
+    public bool Release(SqliteTransaction tx, long id, long token, string queue, long now, long runAtMs)
+    {
+        var command = Raw(JobSql.ReleaseJob, tx);
+        command.Set("@id", id);
+        command.Set("@token", token);
+        command.Set("@now", now);
+        command.Set("@run_at", runAtMs);
+        Claims.ForgetClasses();
+        try
+        {
+            command.Start();
+            if (!command.Read())
+            {
+                return false;
+            }
+
+            Counts.Add(queue, command.Text(0), +1);
+            return true;
+        }
+        finally
+        {
+            command.Finish();
+        }
+    }
+
+    public RenewResult Renew(SqliteTransaction tx, long id, long token, long untilMs)
+    {
+        var command = Raw(JobSql.RenewLease, tx);
+        command.Set("@id", id);
+        command.Set("@token", token);
+        command.Set("@until", untilMs);
+        return command.ExecuteScalarInt64() switch
+        {
+            null => RenewResult.LeaseLost,
+            0 => RenewResult.Renewed,
+            _ => RenewResult.CancellationRequested,
+        };
+    }
+
+    public CancelResult Cancel(SqliteTransaction tx, long id, long now)
+    {
+        var c = Writer.QueryFirstOrDefault<(string? State, string Queue)>(new CommandDefinition(Sql[JobSql.CancelJob], new { id, now }, tx));
+        if (c.State is not null)
+        {
+            Counts.Add(c.Queue, c.State, +1);
+            return c.State == States.Cancelled ? CancelResult.Cancelled : CancelResult.CancellationRequested;
+        }
+
+        return Writer.ExecuteScalar<long>(new CommandDefinition(Sql[JobSql.JobExists], new { id }, tx)) != 0
+            ? CancelResult.AlreadyFinished
+            : CancelResult.NotFound;
+    }
+
+    public bool Retry(SqliteTransaction tx, long id, long now)
+    {
+        Claims.ForgetClasses();
+        try
+        {
+            var b = Writer.QueryFirstOrDefault<(string Queue, string? State)>(new CommandDefinition(Sql[JobSql.JobQueueAndState], new { id }, tx));
+            if (b.State is null || Writer.Execute(new CommandDefinition(Sql[JobSql.RetryJob], new { id, now }, tx)) == 0)
+            {
+                return false;
+            }
+
+            Counts.Add(b.Queue, b.State, -1);
+            return true;
+        }
+        catch (SqliteException ex) when (ex.SqliteErrorCode == 19)
+        {
+            var job = Writer.QueryFirst<JobRow>(new CommandDefinition(Sql[JobSql.GetJob], new { id }, tx));
+            var holder = Writer.ExecuteScalar<long>(new CommandDefinition(
+                Sql[JobSql.FindLiveDuplicate], new { queue = job.Queue, dedup_key = job.DedupKey }, tx));
+            throw new SqliteQueueException(Errors.DuplicateOnRetry(id, holder), ex);
+        }
+    }
+}
