@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using SqliteQueue.DependencyInjection;
+using SqliteQueue.Events;
 using SqliteQueue.Internal;
 using SqliteQueue.Internal.Maintenance;
 using SqliteQueue.Internal.Recurring;
@@ -87,6 +88,14 @@ public sealed class SqliteJobQueue : IWorkerFactory, IDisposable, IAsyncDisposab
     public Task RunRecurringSchedulerAsync(CancellationToken cancellationToken) => _scheduler.RunAsync(cancellationToken);
 
     internal RecurringScheduler Scheduler => _scheduler;
+
+    /// <summary>
+    /// Calls <paramref name="observer"/> after each change in a job's life made by this process (enqueued, started,
+    /// completed, failed, dead, cancelled), until the returned subscription is disposed.
+    /// </summary>
+    /// <param name="observer">The observer; see <see cref="IJobObserver"/> for when it is called.</param>
+    /// <returns>The subscription: dispose it to stop observing.</returns>
+    public IDisposable Subscribe(IJobObserver observer) => _store.Events.Subscribe(observer);
 
     /// <summary>Opens, checks and migrates the file now rather than on first use.</summary>
     /// <param name="cancellationToken">Cancels the wait.</param>

@@ -7,6 +7,7 @@ using SqliteQueue.Internal.Processing;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using SqliteQueue.DependencyInjection;
+using SqliteQueue.Events;
 using SqliteQueue.Internal.Maintenance;
 using SqliteQueue.Internal.Recurring;
 using SqliteQueue.Maintenance;
@@ -34,10 +35,19 @@ public static class SqliteQueueServiceCollectionExtensions
         services.AddOptions<SqliteQueueOptions>().Configure(configure).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SqliteQueueOptions>, SqliteQueueOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
-        services.TryAddSingleton(sp => new SqliteJobQueue(
-            sp.GetRequiredService<IOptions<SqliteQueueOptions>>().Value,
-            sp.GetRequiredService<TimeProvider>(),
-            sp.GetService<ILoggerFactory>()));
+        services.TryAddSingleton(sp =>
+        {
+            var queue = new SqliteJobQueue(
+                sp.GetRequiredService<IOptions<SqliteQueueOptions>>().Value,
+                sp.GetRequiredService<TimeProvider>(),
+                sp.GetService<ILoggerFactory>());
+            foreach (var observer in sp.GetServices<IJobObserver>())
+            {
+                queue.Subscribe(observer);
+            }
+
+            return queue;
+        });
         services.TryAddSingleton(sp => sp.GetRequiredService<SqliteJobQueue>().Client);
         services.TryAddSingleton<IWorkerFactory>(sp => sp.GetRequiredService<SqliteJobQueue>());
         services.TryAddSingleton(sp => sp.GetRequiredService<SqliteJobQueue>().Recurring);
@@ -105,7 +115,22 @@ public sealed class SqliteQueueBuilder
             sp.GetRequiredService<HandlerRegistry>(),
             sp.GetRequiredService<IServiceScopeFactory>(),
             options,
-            sp.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance)));
+            sp.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance,
+            sp.GetService<HandlerPipeline>())));
+        return this;
+    }
+
+    /// <summary>
+    /// Registers an observer of the lifecycle of jobs in this process (enqueued, started, completed, failed, dead,
+    /// cancelled) as a singleton; see <see cref="IJobObserver"/> for when it is called.
+    /// </summary>
+    /// <typeparam name="TObserver">The observer.</typeparam>
+    /// <returns>This builder.</returns>
+    public SqliteQueueBuilder AddObserver<TObserver>()
+        where TObserver : class, IJobObserver
+    {
+        Services.TryAddSingleton<TObserver>();
+        Services.AddSingleton<IJobObserver>(sp => sp.GetRequiredService<TObserver>());
         return this;
     }
 

@@ -29,7 +29,9 @@ internal sealed class JobProcessor
     private readonly ChangeNotifier _finished = new();
     private int _held;
 
-    public JobProcessor(SqliteJobQueue queue, HandlerRegistry registry, IServiceScopeFactory scopes, QueueWorkerOptions options, ILoggerFactory loggerFactory)
+    public JobProcessor(
+        SqliteJobQueue queue, HandlerRegistry registry, IServiceScopeFactory scopes, QueueWorkerOptions options, ILoggerFactory loggerFactory,
+        HandlerPipeline? pipeline = null)
     {
         QueueWorkerOptionsValidator.ThrowIfInvalid(options);
         _store = queue.Store;
@@ -49,7 +51,7 @@ internal sealed class JobProcessor
         _prefetch = new PrefetchGauge(options.Prefetch);
         _heartbeat = new LeaseHeartbeat(_worker, _store.Time, options.HeartbeatInterval ?? options.LeaseDuration / 3, _running, _logger);
         _dispatcher = new SlotDispatcher(options.Concurrency, _worker, _running, Forget, _logger);
-        _runner = new JobRunner(_store, _worker, registry, scopes, _dispatcher, Forget, _logger);
+        _runner = new JobRunner(_store, _worker, registry, pipeline ?? HandlerPipeline.Empty, scopes, _dispatcher, Forget, _logger);
         _dispatcher.Attach(_runner);
     }
 

@@ -10,7 +10,7 @@ namespace SqliteQueue.Internal.Processing;
 /// returns (see <see cref="SlotDispatcher.CompleteAsync"/>), and the job is forgotten once its outcome is committed.
 /// </summary>
 internal sealed class JobRunner(
-    JobStore store, Worker worker, HandlerRegistry registry, IServiceScopeFactory scopes, SlotDispatcher slots,
+    JobStore store, Worker worker, HandlerRegistry registry, HandlerPipeline pipeline, IServiceScopeFactory scopes, SlotDispatcher slots,
     Action<RunningJob> forget, ILogger logger)
 {
     /// <summary>Gives a held job back without spending an attempt; one whose cancel was requested ends cancelled.</summary>
@@ -64,7 +64,7 @@ internal sealed class JobRunner(
                 // On a pool thread: a handler that blocks before its first await must hold neither the dispatcher
                 // nor its own timeout, which is watched below.
                 var services = scope.ServiceProvider;
-                handler = Task.Run(() => registration.Invoke(services, job, worker.WorkerId, store.Options.JsonSerializerOptions, run.Token), CancellationToken.None);
+                handler = Task.Run(() => pipeline.InvokeAsync(registration, services, job, worker.WorkerId, store.Options.JsonSerializerOptions, run.Token), CancellationToken.None);
 
                 var first = await Task.WhenAny(handler, run.Interrupted).ConfigureAwait(false);
                 if (first != handler)

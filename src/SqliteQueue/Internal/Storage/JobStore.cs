@@ -64,6 +64,9 @@ internal sealed partial class JobStore : IDisposable, IAsyncDisposable
     /// <summary>The finished-job count changes of the transaction being built (see <see cref="FinishedCounts"/>).</summary>
     public FinishedCounts Counts { get; } = new();
 
+    /// <summary>The observers of this store's job lifecycle, called after each change is committed.</summary>
+    public SqliteQueue.Internal.Events.JobEvents Events { get; } = new();
+
     /// <summary>The claims, run inside this store's transactions.</summary>
     public ClaimEngine Claims { get; }
 
