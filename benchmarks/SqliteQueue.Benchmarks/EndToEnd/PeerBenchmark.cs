@@ -24,12 +24,37 @@ internal static class PeerBenchmark
     private static readonly TimeSpan SampleTimeout = TimeSpan.FromSeconds(30);
 
     /// <summary>
-    /// <c>peer-drain [jobs] [concurrency...]</c>: only W2 and the raw cycle, for a quick look while tuning the worker.
+    /// <c>peer-drain [jobs] [concurrency...] [--telemetry none|listener|otel]</c>: only W2 and the raw cycle, for a
+    /// quick look while tuning the worker. <c>--telemetry</c> installs a listener on the queue's traces and metrics
+    /// (see <see cref="TelemetryListener"/>) before the warm-up, so drains with and without one can be compared;
+    /// benchmarks/telemetry-cost.sh alternates such runs with a build from before the telemetry.
     /// </summary>
     public static async Task<int> DrainOnlyAsync(IReadOnlyList<string> args)
     {
-        var jobs = args.Count > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 20_000;
-        var levels = args.Count > 1 ? args.Skip(1).Select(a => int.Parse(a, CultureInfo.InvariantCulture)).ToArray() : [1, 4, 8, 16];
+        var listener = TelemetryListener.None;
+        var positional = new List<string>();
+        for (var i = 0; i < args.Count; i++)
+        {
+            if (args[i] != "--telemetry")
+            {
+                positional.Add(args[i]);
+            }
+            else if (i + 1 < args.Count && TelemetryListeners.TryParse(args[++i], out listener))
+            {
+                continue;
+            }
+            else
+            {
+                await Console.Error.WriteLineAsync($"usage: peer-drain [jobs] [concurrency...] [--telemetry {TelemetryListeners.Choices}]");
+                return 2;
+            }
+        }
+
+        // Installed before the warm-up, as an application installs it at start, so the listener's own first-call
+        // costs are paid outside the measured drains too.
+        using var telemetry = TelemetryListeners.Install(listener);
+        var jobs = positional.Count > 0 ? int.Parse(positional[0], CultureInfo.InvariantCulture) : 20_000;
+        var levels = positional.Count > 1 ? positional.Skip(1).Select(a => int.Parse(a, CultureInfo.InvariantCulture)).ToArray() : [1, 4, 8, 16];
         await DrainAsync(Math.Min(jobs, 1_000), 4, SynchronousMode.Normal);
         RawCycle(Math.Min(jobs, 1_000), bareComplete: false);
         foreach (var concurrency in levels)
@@ -40,6 +65,7 @@ internal static class PeerBenchmark
 
         var cycle = RawCycle(jobs, bareComplete: false);
         Print($"raw claim-32 + complete-32 cycle: {cycle.JobsPerSecond:N0} jobs/s");
+        Print(telemetry.Describe());
         return 0;
     }
 
