@@ -5,7 +5,9 @@ using BenchmarkDotNet.Running;
 using SqliteQueue.Benchmarks.EndToEnd;
 
 // `peer` runs the end-to-end measurements in real time and prints one JSON line at the end; `peer-enqueue` is the
-// helper process it starts for the cross-process latency; `recurring-latency [seconds]` measures, in real time, how
+// helper process it starts for the cross-process latency; `peer-drain [jobs] [concurrency...] [--telemetry
+// none|listener|otel]` runs only the drain, with a listener on the queue's traces and metrics when asked (see
+// benchmarks/telemetry-cost.sh); `recurring-latency [seconds]` measures, in real time, how
 // late the scheduler fires an every-second schedule, and `recurring-hotpath [rounds]` compares enqueue and claim with
 // and without 1,000 schedules in one process, in alternating blocks. `prune-load`, `wal-reader` and `backup-load` run
 // the maintenance operations beside a producer and workers (see their classes). Anything else goes to BenchmarkDotNet.
