@@ -137,9 +137,9 @@ public sealed class SqliteQueueBuilder
     public SqliteQueueBuilder AddObserver<TObserver>()
         where TObserver : class, IJobObserver
     {
-        // The factory's own type marks the registration, so a second call finds it; an observer registered
-        // directly as IJobObserver by the application is left alone.
-        if (!Services.Any(d => d.ServiceType == typeof(IJobObserver) && !d.IsKeyedService && d.ImplementationFactory is Func<IServiceProvider, TObserver>))
+        // The factory's exact type marks the registration (not "is": delegates are covariant, and a derived observer's
+        // registration must not hide its base's), so a second call finds it.
+        if (!Services.Any(d => d.ServiceType == typeof(IJobObserver) && !d.IsKeyedService && d.ImplementationFactory?.GetType() == typeof(Func<IServiceProvider, TObserver>)))
         {
             Services.TryAddSingleton<TObserver>();
             Services.AddSingleton<IJobObserver, TObserver>(static sp => sp.GetRequiredService<TObserver>());

@@ -334,6 +334,18 @@ public sealed class MiddlewareTests
     }
 
     [Fact]
+    public async Task A_middleware_that_cannot_be_resolved_fails_the_attempt()
+    {
+        await using var q = await HostedQueue.StartAsync(b => b.AddMiddleware<UnresolvableMiddleware>());
+
+        var job = await q.FinishedAsync(await q.EnqueueAsync(options: new EnqueueOptions { MaxAttempts = 1 }));
+
+        job.State.Should().Be(JobState.Dead);
+        job.LastError.Should().Contain(nameof(IMissingService));
+        q.Behavior.Seen.Should().BeEmpty();
+    }
+
+    [Fact]
     public async Task Without_middleware_no_pipeline_is_registered_and_handlers_run_as_before()
     {
         await using var q = await HostedQueue.StartAsync();
@@ -461,6 +473,13 @@ public sealed class SharedMiddleware(InstanceLog log) : IJobMiddleware
         log.Instances.Enqueue(this);
         return next(context);
     }
+}
+
+public interface IMissingService;
+
+public sealed class UnresolvableMiddleware(IMissingService missing) : IJobMiddleware
+{
+    public Task InvokeAsync(JobMiddlewareContext context, JobMiddlewareDelegate next) => missing is null ? next(context) : next(context);
 }
 
 public sealed class NullMiddleware : IJobMiddleware

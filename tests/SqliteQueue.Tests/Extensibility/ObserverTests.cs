@@ -150,9 +150,11 @@ public sealed class ObserverTests
             .AddObserver<ActivityFeed>()
             .AddObserver(instance)
             .AddObserver(instance)
-            .AddObserver(new RecordingObserver());
+            .AddObserver(new RecordingObserver())
+            .AddObserver<DerivedObserver>()
+            .AddObserver<BaseObserver>();
 
-        services.Count(d => d.ServiceType == typeof(IJobObserver)).Should().Be(3);
+        services.Count(d => d.ServiceType == typeof(IJobObserver)).Should().Be(5, "a derived observer's registration does not hide its base's");
         services.Should().ContainSingle(d => d.ServiceType == typeof(ActivityFeed));
     }
 
@@ -166,6 +168,15 @@ public sealed class ObserverTests
         db.Queue.Invoking(q => q.Subscribe(null!)).Should().Throw<ArgumentNullException>().Which.ParamName.Should().Be("observer");
     }
 }
+
+public class BaseObserver : IJobObserver
+{
+    public void OnJobEvent(JobEvent jobEvent)
+    {
+    }
+}
+
+public sealed class DerivedObserver : BaseObserver;
 
 public sealed class ThrowingObserver : IJobObserver
 {
