@@ -40,6 +40,7 @@ public sealed class SqliteJobQueue : IWorkerFactory, IDisposable, IAsyncDisposab
 
         _loggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
         _store = new JobStore(options, timeProvider ?? TimeProvider.System, _loggerFactory.CreateLogger("SqliteQueue.Store"));
+        _store.Events.Logger = _loggerFactory.CreateLogger("SqliteQueue.Events");
         Client = new QueueClient(_store);
         RecurringJobs = new RecurringJobs(_store, _loggerFactory.CreateLogger("SqliteQueue.Recurring"));
         _scheduler = new RecurringScheduler(_store, RecurringJobs, _loggerFactory.CreateLogger("SqliteQueue.Recurring"));
@@ -94,7 +95,12 @@ public sealed class SqliteJobQueue : IWorkerFactory, IDisposable, IAsyncDisposab
     /// completed, failed, dead, cancelled), until the returned subscription is disposed.
     /// </summary>
     /// <param name="observer">The observer; see <see cref="IJobObserver"/> for when it is called.</param>
-    /// <returns>The subscription: dispose it to stop observing.</returns>
+    /// <returns>The subscription: dispose it to stop observing (disposing it again changes nothing).</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="observer"/> is null.</exception>
+    /// <remarks>
+    /// Observers are called in the order they subscribed, after those registered in the container with
+    /// <see cref="SqliteQueueBuilder.AddObserver{TObserver}"/>. Subscribing the same observer twice calls it twice.
+    /// </remarks>
     public IDisposable Subscribe(IJobObserver observer) => _store.Events.Subscribe(observer);
 
     /// <summary>Opens, checks and migrates the file now rather than on first use.</summary>

@@ -41,9 +41,12 @@ public static class SqliteQueueServiceCollectionExtensions
                 sp.GetRequiredService<IOptions<SqliteQueueOptions>>().Value,
                 sp.GetRequiredService<TimeProvider>(),
                 sp.GetService<ILoggerFactory>());
-            foreach (var observer in sp.GetServices<IJobObserver>())
+
+            // Resolved at the first event, not now: an observer that takes IQueueClient or SqliteJobQueue would
+            // otherwise need the queue to build the queue. Without any registered, events cost nothing.
+            if (sp.GetService<IServiceProviderIsService>()?.IsService(typeof(IJobObserver)) != false)
             {
-                queue.Subscribe(observer);
+                queue.Store.Events.SubscribeDeferred(() => sp.GetServices<IJobObserver>());
             }
 
             return queue;
@@ -126,12 +129,86 @@ public sealed class SqliteQueueBuilder
     /// </summary>
     /// <typeparam name="TObserver">The observer.</typeparam>
     /// <returns>This builder.</returns>
+    /// <remarks>
+    /// Observers registered in the container are resolved once, when the first event is raised, so an observer may take
+    /// <see cref="IQueueClient"/> or <see cref="SqliteJobQueue"/> in its constructor. They are called in registration
+    /// order, before those added with <see cref="SqliteJobQueue.Subscribe"/>. Adding the same type again changes nothing.
+    /// </remarks>
     public SqliteQueueBuilder AddObserver<TObserver>()
         where TObserver : class, IJobObserver
     {
-        Services.TryAddSingleton<TObserver>();
-        Services.AddSingleton<IJobObserver>(sp => sp.GetRequiredService<TObserver>());
+        // The factory's exact type marks the registration (not "is": delegates are covariant, and a derived observer's
+        // registration must not hide its base's), so a second call finds it.
+        if (!Services.Any(d => d.ServiceType == typeof(IJobObserver) && !d.IsKeyedService && d.ImplementationFactory?.GetType() == typeof(Func<IServiceProvider, TObserver>)))
+        {
+            Services.TryAddSingleton<TObserver>();
+            Services.AddSingleton<IJobObserver, TObserver>(static sp => sp.GetRequiredService<TObserver>());
+        }
+
         return this;
+    }
+
+    /// <summary>
+    /// Registers an observer instance of the lifecycle of jobs in this process; see <see cref="IJobObserver"/> for when
+    /// it is called, and <see cref="AddObserver{TObserver}"/> for the order. Adding the same instance again changes nothing.
+    /// </summary>
+    /// <param name="observer">The observer.</param>
+    /// <returns>This builder.</returns>
+    public SqliteQueueBuilder AddObserver(IJobObserver observer)
+    {
+        ArgumentNullException.ThrowIfNull(observer);
+        if (!Services.Any(d => d.ServiceType == typeof(IJobObserver) && !d.IsKeyedService && ReferenceEquals(d.ImplementationInstance, observer)))
+        {
+            Services.AddSingleton(observer);
+        }
+
+        return this;
+    }
+
+    /// <summary>
+    /// Adds a middleware around every handler invocation of the hosted workers (<see cref="AddWorker"/>). Middleware
+    /// runs in the order added, the first outermost; see <see cref="IJobMiddleware"/> for how its outcome settles the job.
+    /// </summary>
+    /// <typeparam name="TMiddleware">
+    /// The middleware, resolved from each job's scope: registered scoped unless the application registered it first
+    /// (register it as a singleton yourself to share one instance, which must then be thread-safe).
+    /// </typeparam>
+    /// <returns>This builder.</returns>
+    /// <remarks>Adding the same type again changes nothing: it keeps its first place.</remarks>
+    public SqliteQueueBuilder AddMiddleware<TMiddleware>()
+        where TMiddleware : class, IJobMiddleware
+    {
+        if (!Services.Any(d => d.ImplementationInstance is MiddlewareRegistration { MiddlewareType: var type } && type == typeof(TMiddleware)))
+        {
+            Services.TryAddScoped<TMiddleware>();
+            AddMiddlewareRegistration(MiddlewareRegistration.Of<TMiddleware>());
+        }
+
+        return this;
+    }
+
+    /// <summary>
+    /// Adds a middleware function around every handler invocation of the hosted workers (<see cref="AddWorker"/>), in
+    /// the order added with the middleware types; see <see cref="IJobMiddleware"/> for how its outcome settles the job.
+    /// </summary>
+    /// <param name="middleware">
+    /// The middleware: given the context and the rest of the pipeline, it returns the task of its work, calling
+    /// <c>next(context)</c> to run the handler. It is shared by all jobs, so it must be thread-safe; resolve per-job
+    /// services from <see cref="JobMiddlewareContext.Services"/>.
+    /// </param>
+    /// <returns>This builder.</returns>
+    public SqliteQueueBuilder AddMiddleware(Func<JobMiddlewareContext, JobMiddlewareDelegate, Task> middleware)
+    {
+        ArgumentNullException.ThrowIfNull(middleware);
+        AddMiddlewareRegistration(MiddlewareRegistration.Of(middleware));
+        return this;
+    }
+
+    private void AddMiddlewareRegistration(MiddlewareRegistration registration)
+    {
+        // Registered as instances, so the container hands them back in the order added.
+        Services.AddSingleton(registration);
+        Services.TryAddSingleton(sp => new HandlerPipeline(sp.GetServices<MiddlewareRegistration>()));
     }
 
     /// <summary>Sets the strategy workers use unless their own options name one.</summary>

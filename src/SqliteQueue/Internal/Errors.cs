@@ -54,6 +54,15 @@ internal static class Errors
     public static string JobCancelledWhileRunning =>
         "The job was cancelled while it was running.";
 
+    public static string PayloadIsJsonNull(long jobId, string typeName) =>
+        $"The payload of job {jobId.ToString(CultureInfo.InvariantCulture)} is JSON null; a {typeName} was expected.";
+
+    public static string MiddlewareReturnedNull(string middleware) =>
+        $"Middleware {middleware} returned a null Task. Return the task of next(context), or Task.CompletedTask to end the job without running its handler.";
+
+    public static string ForeignMiddlewareContext =>
+        "The handler pipeline was given a JobMiddlewareContext it did not create. A middleware must pass on the context it received: next(context).";
+
     public static string StorageFailed(string dataSource, int sqliteCode, string detail) =>
         $"The queue database '{dataSource}' could not be read or written ({StorageCause(sqliteCode)}); the operation was not applied and nothing committed was lost. SQLite said: {detail}";
 

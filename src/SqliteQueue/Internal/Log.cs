@@ -89,6 +89,12 @@ internal static partial class Log
     [LoggerMessage(2115, LogLevel.Warning, "Worker {WorkerId} could not start held jobs; their leases run out and they are claimed again without spending an attempt")]
     public static partial void StartHeldFailed(this ILogger logger, Exception ex, string workerId);
 
+    [LoggerMessage(2116, LogLevel.Warning, "Job observer {Observer} threw on the {Event} event of job {JobId} ({Kind}); the queue and the other observers go on")]
+    public static partial void ObserverFailed(this ILogger logger, Exception ex, string observer, SqliteQueue.Events.JobEventKind @event, long jobId, string kind);
+
+    [LoggerMessage(2117, LogLevel.Error, "The job observers registered in the container could not be resolved; none of them is called until the process restarts")]
+    public static partial void ObserversUnresolved(this ILogger logger, Exception ex);
+
     [LoggerMessage(3001, LogLevel.Debug, "Recurring job {Name} enqueued job {JobId} for its occurrence at {ScheduledFor}")]
     public static partial void RecurringFired(this ILogger logger, string name, long jobId, DateTimeOffset scheduledFor);
 
