@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -40,7 +41,8 @@ public static class SqliteQueueServiceCollectionExtensions
             var queue = new SqliteJobQueue(
                 sp.GetRequiredService<IOptions<SqliteQueueOptions>>().Value,
                 sp.GetRequiredService<TimeProvider>(),
-                sp.GetService<ILoggerFactory>());
+                sp.GetService<ILoggerFactory>(),
+                sp.GetService<IMeterFactory>());
             foreach (var observer in sp.GetServices<IJobObserver>())
             {
                 queue.Subscribe(observer);

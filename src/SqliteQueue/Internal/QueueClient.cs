@@ -1,13 +1,18 @@
+using System.Diagnostics;
+using System.Globalization;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using Dapper;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+using SqliteQueue.Events;
+using SqliteQueue.Internal.Diagnostics;
 using SqliteQueue.Internal.Storage;
 
 namespace SqliteQueue.Internal;
 
 /// <summary>The producer side, over one <see cref="JobStore"/>.</summary>
-internal sealed class QueueClient(JobStore store) : IQueueClient
+internal sealed class QueueClient(JobStore store, ILogger logger) : IQueueClient
 {
     private const int MaxBatch = 100_000;
 
@@ -129,18 +134,31 @@ internal sealed class QueueClient(JobStore store) : IQueueClient
     public async Task<CancelResult> CancelAsync(long jobId, CancellationToken cancellationToken = default)
     {
         Guard.Positive(jobId, nameof(jobId));
-        var result = await store.WriteAsync(jobId, static (s, tx, id) => s.Cancel(tx, id, s.NowMs), cancellationToken).ConfigureAwait(false);
-        if (result is CancelResult.Cancelled or CancelResult.CancellationRequested)
+        var (outcome, now) = await store.WriteAsync(jobId, static (s, tx, id) =>
+        {
+            var now = s.NowMs;
+            return (s.Cancel(tx, id, now), now);
+        }, cancellationToken).ConfigureAwait(false);
+        if (outcome.Result is CancelResult.Cancelled or CancelResult.CancellationRequested)
         {
             store.Changes.Notify();
         }
 
-        if (result == CancelResult.CancellationRequested)
+        if (outcome.Result == CancelResult.Cancelled)
         {
+            logger.JobCancelledByClient(jobId, outcome.Type!, outcome.Queue!);
+            if (store.Events.HasObservers)
+            {
+                store.Events.Raise(new JobEvent(JobEventKind.Cancelled, jobId, outcome.Queue!, outcome.Type!, outcome.Attempt, Times.FromMs(now)));
+            }
+        }
+        else if (outcome.Result == CancelResult.CancellationRequested)
+        {
+            logger.JobCancelRequestedByClient(jobId, outcome.Type!, outcome.Queue!);
             store.RaiseCancelRequested(jobId);
         }
 
-        return result;
+        return outcome.Result;
     }
 
     public async Task<bool> RetryAsync(long jobId, CancellationToken cancellationToken = default)
@@ -149,6 +167,7 @@ internal sealed class QueueClient(JobStore store) : IQueueClient
         var retried = await store.WriteAsync(jobId, static (s, tx, id) => s.Retry(tx, id, s.NowMs), cancellationToken).ConfigureAwait(false);
         if (retried)
         {
+            logger.JobRetriedByClient(jobId);
             store.Changes.Notify();
             store.Available.Notify();
         }
@@ -157,35 +176,7 @@ internal sealed class QueueClient(JobStore store) : IQueueClient
     }
 
     public Task<QueueStats> GetStatsAsync(CancellationToken cancellationToken = default) =>
-        store.ReadAsync(0, static (s, c, _) =>
-        {
-            var now = s.NowMs;
-
-            // One read transaction, so the counts and the runnable ages come from the same snapshot.
-            using var tx = c.BeginTransaction(deferred: true);
-            var counts = c.Query<CountRow>(new CommandDefinition(s.Sql[JobSql.CountByQueueAndState], transaction: tx)).ToList();
-            var runnable = c.Query<RunnableRow>(new CommandDefinition(s.Sql[JobSql.RunnableByQueue], new { now }, tx))
-                .ToDictionary(r => r.Queue, StringComparer.Ordinal);
-            tx.Commit();
-
-            var queues = new List<QueueStatistics>();
-            foreach (var group in counts.GroupBy(r => r.Queue, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal))
-            {
-                long Count(string state) => group.Where(r => r.State == state).Sum(r => r.Count);
-                runnable.TryGetValue(group.Key, out var r);
-                queues.Add(new QueueStatistics(
-                    group.Key,
-                    Pending: Count(States.Pending),
-                    Runnable: r?.Count ?? 0,
-                    Running: Count(States.Running),
-                    Completed: Count(States.Completed),
-                    Dead: Count(States.Dead),
-                    Cancelled: Count(States.Cancelled),
-                    OldestRunnableAge: r is null ? null : TimeSpan.FromMilliseconds(Math.Max(0, now - r.OldestRunAt))));
-            }
-
-            return new QueueStats(queues);
-        }, cancellationToken);
+        store.ReadAsync(0, static (s, c, _) => JobStore.ReadStats(s, c), cancellationToken);
 
     public async Task<JobInfo> WaitForJobAsync(long jobId, CancellationToken cancellationToken = default)
     {
@@ -275,10 +266,38 @@ internal sealed class QueueClient(JobStore store) : IQueueClient
         // One write reads the clock once: the time the job is created at is also its run-at when it is not delayed.
         var now = store.NowMs;
         var job = Validate(type, json, options, now);
+        using var send = QueueActivities.StartSend(job.Queue, job.Type, batchCount: null);
+        var (traceParent, traceState) = TraceContext.Capture(send);
+        if (traceParent is not null)
+        {
+            job = job with { TraceParent = traceParent, TraceState = traceState };
+        }
+
         var wakes = job.RunAtMs <= now ? job.Queue : null;
-        var id = await store.WriteAsync((job, now), static (s, tx, a) => s.Insert(tx, a.job, a.now), wakes, cancellationToken).ConfigureAwait(false);
+        long id;
+        bool created;
+        try
+        {
+            (id, created) = await store.WriteAsync((job, now), static (s, tx, a) =>
+            {
+                var id = s.Insert(tx, a.job, a.now, out var created);
+                return (id, created);
+            }, wakes, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (SendFailed(send, ex, job.Queue, 1))
+        {
+            throw; // Unreachable: the filter records the failure and lets the exception pass.
+        }
+
+        send?.SetTag(Tags.MessageId, id.ToString(CultureInfo.InvariantCulture));
+        store.Metrics.Sent(job.Queue, 1, errorType: null);
         store.Changes.Notify();
         store.Available.Notify();
+        if (created && store.Events.HasObservers)
+        {
+            store.Events.Raise(new JobEvent(JobEventKind.Enqueued, id, job.Queue, job.Type, 0, Times.FromMs(now)));
+        }
+
         return id;
     }
 
@@ -289,10 +308,93 @@ internal sealed class QueueClient(JobStore store) : IQueueClient
             return [];
         }
 
-        var ids = await store.WriteAsync((jobs, now), static (s, tx, a) => s.InsertMany(tx, a.jobs, a.now), Wakes(jobs, now), cancellationToken).ConfigureAwait(false);
+        using var send = QueueActivities.Source.HasListeners() ? StartBatchSend(jobs) : null;
+        var (traceParent, traceState) = TraceContext.Capture(send);
+        if (traceParent is not null)
+        {
+            // Every job of one call shares the call's context (see JobSql.EnqueueSixteen).
+            for (var i = 0; i < jobs.Count; i++)
+            {
+                jobs[i] = jobs[i] with { TraceParent = traceParent, TraceState = traceState };
+            }
+        }
+
+        long[] ids;
+        bool[]? existing;
+        try
+        {
+            (ids, existing) = await store.WriteAsync((jobs, now), static (s, tx, a) =>
+            {
+                var ids = s.InsertMany(tx, a.jobs, a.now, out var existing);
+                return (ids, existing);
+            }, Wakes(jobs, now), cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (SendFailed(send, ex, jobs))
+        {
+            throw; // Unreachable: the filter records the failure and lets the exception pass.
+        }
+
+        store.Metrics.Sent(jobs, errorType: null);
         store.Changes.Notify();
         store.Available.Notify();
+        if (store.Events.HasObservers)
+        {
+            var at = Times.FromMs(now);
+            for (var i = 0; i < ids.Length; i++)
+            {
+                if (existing is null || !existing[i])
+                {
+                    store.Events.Raise(new JobEvent(JobEventKind.Enqueued, ids[i], jobs[i].Queue, jobs[i].Type, 0, at));
+                }
+            }
+        }
+
         return ids;
+    }
+
+    /// <summary>The span of a batch: named for its queue when it has one, with its type when it has one.</summary>
+    private static Activity? StartBatchSend(List<JobInsert> jobs)
+    {
+        string? queue = jobs[0].Queue, type = jobs[0].Type;
+        foreach (var job in jobs)
+        {
+            if (queue is not null && !string.Equals(queue, job.Queue, StringComparison.Ordinal))
+            {
+                queue = null;
+            }
+
+            if (type is not null && !string.Equals(type, job.Type, StringComparison.Ordinal))
+            {
+                type = null;
+            }
+        }
+
+        return QueueActivities.StartSend(queue, type, jobs.Count);
+    }
+
+    /// <summary>Records a failed enqueue on its span and counter; false, so the exception passes on untouched.</summary>
+    private bool SendFailed(Activity? send, Exception ex, string queue, int count)
+    {
+        var errorType = QueueActivities.ErrorTypeOf(ex);
+        if (send is not null)
+        {
+            QueueActivities.SetError(send, errorType, ex, store.Options.Tracing.RecordExceptionMessages);
+        }
+
+        store.Metrics.Sent(queue, count, errorType);
+        return false;
+    }
+
+    private bool SendFailed(Activity? send, Exception ex, List<JobInsert> jobs)
+    {
+        var errorType = QueueActivities.ErrorTypeOf(ex);
+        if (send is not null)
+        {
+            QueueActivities.SetError(send, errorType, ex, store.Options.Tracing.RecordExceptionMessages);
+        }
+
+        store.Metrics.Sent(jobs, errorType);
+        return false;
     }
 
     /// <summary>The queue a batch makes jobs due on now: one name, <see cref="JobStore.AnyQueue"/> for several, or null.</summary>

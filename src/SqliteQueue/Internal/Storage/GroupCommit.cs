@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 
@@ -177,12 +178,26 @@ internal sealed class GroupCommit(JobStore store, SqliteQueueOptions options, IL
         await _gate.WaitAsync().ConfigureAwait(false);
         try
         {
+            // The write lock is waited for in BEGIN IMMEDIATE (busy_timeout) and across busy retries: measured in real
+            // time, as the other connection holding it lives there.
+            var metrics = _store.Metrics;
+            long waitStart = 0, began = 0;
             for (var attempt = 1; ; attempt++)
             {
                 try
                 {
                     var writer = _store.EnsureWriter();
+                    if (waitStart == 0 && metrics.LockWaitEnabled)
+                    {
+                        waitStart = Stopwatch.GetTimestamp();
+                    }
+
                     using var tx = writer.BeginTransaction();
+                    if (waitStart != 0)
+                    {
+                        began = Stopwatch.GetTimestamp();
+                    }
+
                     if (batch.Count == 1)
                     {
                         batch[0].Run(_store, tx);
@@ -198,6 +213,12 @@ internal sealed class GroupCommit(JobStore store, SqliteQueueOptions options, IL
                     _store.Committing(tx);
                     tx.Commit();
                     _store.Committed(writer);
+                    if (waitStart != 0)
+                    {
+                        metrics.LockWaited(Stopwatch.GetElapsedTime(waitStart, began).TotalSeconds);
+                    }
+
+                    metrics.WriteBatch(batch.Count);
                     break;
                 }
                 catch (SqliteException ex) when (StoreErrors.IsBusy(ex))

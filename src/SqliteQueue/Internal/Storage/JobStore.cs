@@ -1,6 +1,8 @@
+using System.Diagnostics.Metrics;
 using Dapper;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
+using SqliteQueue.Internal.Diagnostics;
 
 namespace SqliteQueue.Internal.Storage;
 
@@ -23,7 +25,7 @@ internal sealed partial class JobStore : IDisposable, IAsyncDisposable
     private volatile bool _initialized;
     private volatile bool _disposed;
 
-    public JobStore(SqliteQueueOptions options, TimeProvider time, ILogger logger)
+    public JobStore(SqliteQueueOptions options, TimeProvider time, ILogger logger, IMeterFactory? meterFactory = null)
     {
         Options = options;
         Time = time;
@@ -34,6 +36,7 @@ internal sealed partial class JobStore : IDisposable, IAsyncDisposable
         Claims = new ClaimEngine(this, logger);
         _checkpointer = new Checkpointer(_connections, logger);
         _watch = new DataVersionWatch(_connections);
+        Metrics = new QueueMetrics(new StoreGauges(this), meterFactory);
     }
 
     public SqliteQueueOptions Options { get; }
@@ -207,6 +210,7 @@ internal sealed partial class JobStore : IDisposable, IAsyncDisposable
             Migrator.CheckCompatible(connection, DataSource);
             _connections.ApplyWriterPragmas(connection);
             Migrator.Migrate(connection, Sql, _logger);
+            FilePath = SqliteQueue.Internal.Maintenance.StorageFiles.DatabasePath(connection);
             _writer = connection;
             if (!IsMemory)
             {
@@ -266,6 +270,7 @@ internal sealed partial class JobStore : IDisposable, IAsyncDisposable
         }
 
         _disposed = true;
+        Metrics.Dispose();
         _checkpointer.Dispose();
         _commit.Gate.Wait();
         try
