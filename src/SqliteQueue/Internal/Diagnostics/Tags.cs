@@ -24,7 +24,7 @@ internal static class Tags
 }
 
 /// <summary>What became of one attempt, as the <c>sqlitequeue.job.outcome</c> attribute says it.</summary>
-internal static class Outcomes
+internal static class ProcessOutcomes
 {
     public const string Completed = "completed";
     public const string Retry = "retry";
