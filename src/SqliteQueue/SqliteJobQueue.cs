@@ -46,7 +46,7 @@ public sealed class SqliteJobQueue : IWorkerFactory, IDisposable, IAsyncDisposab
 
         _loggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
         _store = new JobStore(options, timeProvider ?? TimeProvider.System, _loggerFactory.CreateLogger("SqliteQueue.Store"), meterFactory);
-        Client = new QueueClient(_store, _loggerFactory.CreateLogger("SqliteQueue.Client"));
+        Client = new QueueClient(_store, _loggerFactory.CreateLogger("SqliteQueue.Store"));
         RecurringJobs = new RecurringJobs(_store, _loggerFactory.CreateLogger("SqliteQueue.Recurring"));
         _scheduler = new RecurringScheduler(_store, RecurringJobs, _loggerFactory.CreateLogger("SqliteQueue.Recurring"));
         _maintenance = new QueueMaintenance(_store);
