@@ -25,13 +25,20 @@ public sealed class SpanRecorder : IDisposable
         _listener = new ActivityListener
         {
             ShouldListenTo = source => source.Name == SqliteQueueDiagnostics.ActivitySourceName,
-            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            Sample = (ref ActivityCreationOptions<ActivityContext> options) =>
+            {
+                Sampled.Enqueue((options.Name, options.Links?.ToList() ?? []));
+                return ActivitySamplingResult.AllDataAndRecorded;
+            },
             ActivityStopped = Spans.Enqueue,
         };
         ActivitySource.AddActivityListener(_listener);
     }
 
     public ConcurrentQueue<Activity> Spans { get; } = new();
+
+    /// <summary>What the sampler was shown of each span as it started: its name and links.</summary>
+    public ConcurrentQueue<(string Name, List<ActivityLink> Links)> Sampled { get; } = new();
 
     /// <summary>The spans on <paramref name="queue"/> (its destination), in the order they stopped.</summary>
     public List<Activity> On(string queue) => [.. Spans.Where(a => Equals(a.GetTagItem("messaging.destination.name"), queue))];

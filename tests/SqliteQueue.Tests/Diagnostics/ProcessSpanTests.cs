@@ -58,6 +58,8 @@ public sealed class ProcessSpanTests
         process.TraceId.Should().NotBe(send.TraceId, "a linked span starts a trace of its own");
         process.ParentSpanId.Should().Be(default(ActivitySpanId));
         seenByHandler.Should().BeSameAs(process, "the handler runs inside its attempt's span");
+        spans.Sampled.Should().ContainSingle(s => s.Name == $"process {queue}")
+            .Which.Links.Should().ContainSingle("the sampler sees the link").Which.Context.SpanId.Should().Be(send.SpanId);
     }
 
     [Fact]
@@ -155,6 +157,31 @@ public sealed class ProcessSpanTests
         process.StatusDescription.Should().Be("flaky");
         process.Events.Should().ContainSingle().Which.Name.Should().Be("exception");
         process.GetTagItem("error.type").Should().Be("System.InvalidOperationException");
+    }
+
+    [Fact]
+    public async Task A_timed_out_attempt_ends_with_outcome_timeout_and_a_cancelled_one_with_outcome_cancelled()
+    {
+        using var spans = new SpanRecorder();
+        var behavior = new Behavior { Run = (_, ct) => Task.Delay(Timeout.Infinite, ct) };
+        await using var f = Fixture(behavior);
+        var queue = Tag.NewQueue();
+        var slow = await f.Client.EnqueueAsync("work", new Work(1), new EnqueueOptions { Queue = queue, Timeout = TimeSpan.FromSeconds(5) });
+        var stopped = await f.Client.EnqueueAsync("work", new Work(2), new EnqueueOptions { Queue = queue });
+
+        var run = f.Processor(o => o.Queues = [queue]).RunOnceAsync();
+        await Eventually.TrueAsync(() => behavior.Running == 2, "both handlers run");
+        (await f.Client.CancelAsync(stopped)).Should().Be(CancelResult.CancellationRequested);
+        f.Time.Advance(TimeSpan.FromSeconds(5));
+        await run;
+
+        var outcomes = spans.On(queue).Where(s => s.Kind == ActivityKind.Consumer)
+            .ToDictionary(s => (string)s.GetTagItem("messaging.message.id")!, s => (s.GetTagItem("sqlitequeue.job.outcome"), s.GetTagItem("error.type"), s.Status));
+        outcomes.Should().BeEquivalentTo(new Dictionary<string, (object?, object?, ActivityStatusCode)>
+        {
+            [slow.ToString(System.Globalization.CultureInfo.InvariantCulture)] = ("timeout", "timeout", ActivityStatusCode.Error),
+            [stopped.ToString(System.Globalization.CultureInfo.InvariantCulture)] = ("cancelled", null, ActivityStatusCode.Unset),
+        });
     }
 
     [Fact]
