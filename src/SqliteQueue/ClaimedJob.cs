@@ -62,6 +62,22 @@ public sealed class ClaimedJob
     /// <summary>The occurrence this job stands for, when a recurring schedule enqueued it; otherwise null.</summary>
     public RecurringOccurrenceContext? Recurring { get; internal init; }
 
+    /// <summary>
+    /// The W3C <c>traceparent</c> of the span the job was enqueued in (the <c>send</c> span, or the span current at the
+    /// enqueue when nothing listened to the queue's own source); null when the enqueue was not traced. A worker run by
+    /// hand can link or parent its own span to it.
+    /// </summary>
+    public string? TraceParent { get; internal init; }
+
+    /// <summary>The W3C <c>tracestate</c> stored with <see cref="TraceParent"/>; null when there was none.</summary>
+    public string? TraceState { get; internal init; }
+
+    /// <summary>When the job became due (its run-at), in Unix milliseconds: the start of its wait.</summary>
+    internal long DueAtMs { get; init; }
+
+    /// <summary>When the claim was made, in Unix milliseconds: the start of the attempt for a job that started in its claim.</summary>
+    internal long ClaimedAtMs { get; init; }
+
     /// <summary>Deserializes the payload with the queue's JSON options.</summary>
     /// <typeparam name="TPayload">The payload type registered for <see cref="Type"/>.</typeparam>
     /// <returns>The payload.</returns>

@@ -1,7 +1,9 @@
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using SqliteQueue.DependencyInjection;
+using SqliteQueue.Diagnostics;
 using SqliteQueue.Events;
 using SqliteQueue.Internal;
 using SqliteQueue.Internal.Maintenance;
@@ -28,8 +30,12 @@ public sealed class SqliteJobQueue : IWorkerFactory, IDisposable, IAsyncDisposab
     /// <param name="options">The store's options; validated here.</param>
     /// <param name="timeProvider">The clock. The default is <see cref="TimeProvider.System"/>.</param>
     /// <param name="loggerFactory">Where logs go. The default discards them.</param>
+    /// <param name="meterFactory">
+    /// Creates the store's meter (<see cref="SqliteQueueDiagnostics.MeterName"/>), as dependency injection does. The
+    /// default is a meter of the store's own, disposed with it.
+    /// </param>
     /// <exception cref="OptionsValidationException">An option is out of range; the message names it.</exception>
-    public SqliteJobQueue(SqliteQueueOptions options, TimeProvider? timeProvider = null, ILoggerFactory? loggerFactory = null)
+    public SqliteJobQueue(SqliteQueueOptions options, TimeProvider? timeProvider = null, ILoggerFactory? loggerFactory = null, IMeterFactory? meterFactory = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         var validation = new SqliteQueueOptionsValidator().Validate(null, options);
@@ -39,9 +45,9 @@ public sealed class SqliteJobQueue : IWorkerFactory, IDisposable, IAsyncDisposab
         }
 
         _loggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
-        _store = new JobStore(options, timeProvider ?? TimeProvider.System, _loggerFactory.CreateLogger("SqliteQueue.Store"));
+        _store = new JobStore(options, timeProvider ?? TimeProvider.System, _loggerFactory.CreateLogger("SqliteQueue.Store"), meterFactory);
         _store.Events.Logger = _loggerFactory.CreateLogger("SqliteQueue.Events");
-        Client = new QueueClient(_store);
+        Client = new QueueClient(_store, _loggerFactory.CreateLogger("SqliteQueue.Store"));
         RecurringJobs = new RecurringJobs(_store, _loggerFactory.CreateLogger("SqliteQueue.Recurring"));
         _scheduler = new RecurringScheduler(_store, RecurringJobs, _loggerFactory.CreateLogger("SqliteQueue.Recurring"));
         _maintenance = new QueueMaintenance(_store);

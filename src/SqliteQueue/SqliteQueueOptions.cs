@@ -1,4 +1,5 @@
 using System.Text.Json;
+using SqliteQueue.Diagnostics;
 using SqliteQueue.Retry;
 using SqliteQueue.Scheduling;
 
@@ -101,6 +102,10 @@ public sealed class SqliteQueueOptions
     /// <summary>The serializer options for typed payloads.</summary>
     /// <value>The default is <see cref="JsonSerializerDefaults.Web"/>.</value>
     public JsonSerializerOptions JsonSerializerOptions { get; set; } = new(JsonSerializerDefaults.Web);
+
+    /// <summary>How the queue's spans are shaped (the <c>process</c> span's parent, exception messages); see <see cref="TracingOptions"/>.</summary>
+    /// <value>Never null; its properties have their own defaults.</value>
+    public TracingOptions Tracing { get; } = new();
 }
 
 /// <summary>SQLite's <c>synchronous</c> setting for the queue's connections.</summary>

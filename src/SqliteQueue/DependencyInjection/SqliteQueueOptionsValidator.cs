@@ -65,6 +65,11 @@ internal sealed partial class SqliteQueueOptionsValidator : IValidateOptions<Sql
             failures.Add("SqliteQueueOptions.JsonSerializerOptions is required.");
         }
 
+        if (!Enum.IsDefined(options.Tracing.ProcessSpanParenting))
+        {
+            failures.Add($"SqliteQueueOptions.Tracing.ProcessSpanParenting must be Link, Parent or None; got {options.Tracing.ProcessSpanParenting}.");
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 

@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -40,7 +41,8 @@ public static class SqliteQueueServiceCollectionExtensions
             var queue = new SqliteJobQueue(
                 sp.GetRequiredService<IOptions<SqliteQueueOptions>>().Value,
                 sp.GetRequiredService<TimeProvider>(),
-                sp.GetService<ILoggerFactory>());
+                sp.GetService<ILoggerFactory>(),
+                sp.GetService<IMeterFactory>());
 
             // Resolved at the first event, not now: an observer that takes IQueueClient or SqliteJobQueue would
             // otherwise need the queue to build the queue. Without any registered, events cost nothing.

@@ -20,6 +20,15 @@ internal static partial class Log
     [LoggerMessage(1004, LogLevel.Debug, "Enqueue of {Kind} on queue {Queue} matched live job {JobId} by deduplication key")]
     public static partial void JobDeduplicated(this ILogger logger, long jobId, string kind, string queue);
 
+    [LoggerMessage(1005, LogLevel.Information, "Job {JobId} ({Kind}) on queue {Queue} was cancelled before it ran, as the client asked")]
+    public static partial void JobCancelledByClient(this ILogger logger, long jobId, string kind, string queue);
+
+    [LoggerMessage(1007, LogLevel.Information, "Cancellation of running job {JobId} ({Kind}) on queue {Queue} was requested; its handler is stopped within a heartbeat")]
+    public static partial void JobCancelRequestedByClient(this ILogger logger, long jobId, string kind, string queue);
+
+    [LoggerMessage(1008, LogLevel.Information, "Job {JobId} was made pending again by hand, with its attempts reset")]
+    public static partial void JobRetriedByClient(this ILogger logger, long jobId);
+
     [LoggerMessage(2001, LogLevel.Debug, "Worker {WorkerId} claimed {Count} jobs")]
     public static partial void JobsClaimed(this ILogger logger, string workerId, int count);
 

@@ -2,12 +2,14 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using Dapper;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+using SqliteQueue.Events;
 using SqliteQueue.Internal.Storage;
 
 namespace SqliteQueue.Internal;
 
 /// <summary>The producer side, over one <see cref="JobStore"/>.</summary>
-internal sealed class QueueClient(JobStore store) : IQueueClient
+internal sealed partial class QueueClient(JobStore store, ILogger logger) : IQueueClient
 {
     private const int MaxBatch = 100_000;
 
@@ -129,18 +131,31 @@ internal sealed class QueueClient(JobStore store) : IQueueClient
     public async Task<CancelResult> CancelAsync(long jobId, CancellationToken cancellationToken = default)
     {
         Guard.Positive(jobId, nameof(jobId));
-        var result = await store.WriteAsync(jobId, static (s, tx, id) => s.Cancel(tx, id, s.NowMs), cancellationToken).ConfigureAwait(false);
-        if (result is CancelResult.Cancelled or CancelResult.CancellationRequested)
+        var (outcome, now) = await store.WriteAsync(jobId, static (s, tx, id) =>
+        {
+            var now = s.NowMs;
+            return (s.Cancel(tx, id, now), now);
+        }, cancellationToken).ConfigureAwait(false);
+        if (outcome.Result is CancelResult.Cancelled or CancelResult.CancellationRequested)
         {
             store.Changes.Notify();
         }
 
-        if (result == CancelResult.CancellationRequested)
+        if (outcome.Result == CancelResult.Cancelled)
         {
+            logger.JobCancelledByClient(jobId, outcome.Type!, outcome.Queue!);
+            if (store.Events.HasObservers)
+            {
+                store.Events.Raise(new JobEvent(JobEventKind.Cancelled, jobId, outcome.Queue!, outcome.Type!, outcome.Attempt, Times.FromMs(now)));
+            }
+        }
+        else if (outcome.Result == CancelResult.CancellationRequested)
+        {
+            logger.JobCancelRequestedByClient(jobId, outcome.Type!, outcome.Queue!);
             store.RaiseCancelRequested(jobId);
         }
 
-        return result;
+        return outcome.Result;
     }
 
     public async Task<bool> RetryAsync(long jobId, CancellationToken cancellationToken = default)
@@ -149,6 +164,7 @@ internal sealed class QueueClient(JobStore store) : IQueueClient
         var retried = await store.WriteAsync(jobId, static (s, tx, id) => s.Retry(tx, id, s.NowMs), cancellationToken).ConfigureAwait(false);
         if (retried)
         {
+            logger.JobRetriedByClient(jobId);
             store.Changes.Notify();
             store.Available.Notify();
         }
@@ -157,35 +173,7 @@ internal sealed class QueueClient(JobStore store) : IQueueClient
     }
 
     public Task<QueueStats> GetStatsAsync(CancellationToken cancellationToken = default) =>
-        store.ReadAsync(0, static (s, c, _) =>
-        {
-            var now = s.NowMs;
-
-            // One read transaction, so the counts and the runnable ages come from the same snapshot.
-            using var tx = c.BeginTransaction(deferred: true);
-            var counts = c.Query<CountRow>(new CommandDefinition(s.Sql[JobSql.CountByQueueAndState], transaction: tx)).ToList();
-            var runnable = c.Query<RunnableRow>(new CommandDefinition(s.Sql[JobSql.RunnableByQueue], new { now }, tx))
-                .ToDictionary(r => r.Queue, StringComparer.Ordinal);
-            tx.Commit();
-
-            var queues = new List<QueueStatistics>();
-            foreach (var group in counts.GroupBy(r => r.Queue, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal))
-            {
-                long Count(string state) => group.Where(r => r.State == state).Sum(r => r.Count);
-                runnable.TryGetValue(group.Key, out var r);
-                queues.Add(new QueueStatistics(
-                    group.Key,
-                    Pending: Count(States.Pending),
-                    Runnable: r?.Count ?? 0,
-                    Running: Count(States.Running),
-                    Completed: Count(States.Completed),
-                    Dead: Count(States.Dead),
-                    Cancelled: Count(States.Cancelled),
-                    OldestRunnableAge: r is null ? null : TimeSpan.FromMilliseconds(Math.Max(0, now - r.OldestRunAt))));
-            }
-
-            return new QueueStats(queues);
-        }, cancellationToken);
+        store.ReadAsync(0, static (s, c, _) => JobStore.ReadStats(s, c), cancellationToken);
 
     public async Task<JobInfo> WaitForJobAsync(long jobId, CancellationToken cancellationToken = default)
     {
@@ -268,55 +256,6 @@ internal sealed class QueueClient(JobStore store) : IQueueClient
         await Task.WhenAny(changed, delay).ConfigureAwait(false);
         await poll.CancelAsync().ConfigureAwait(false);
         cancellationToken.ThrowIfCancellationRequested();
-    }
-
-    private async Task<long> InsertOneAsync(string type, string json, EnqueueOptions? options, CancellationToken cancellationToken)
-    {
-        // One write reads the clock once: the time the job is created at is also its run-at when it is not delayed.
-        var now = store.NowMs;
-        var job = Validate(type, json, options, now);
-        var wakes = job.RunAtMs <= now ? job.Queue : null;
-        var id = await store.WriteAsync((job, now), static (s, tx, a) => s.Insert(tx, a.job, a.now), wakes, cancellationToken).ConfigureAwait(false);
-        store.Changes.Notify();
-        store.Available.Notify();
-        return id;
-    }
-
-    private async Task<IReadOnlyList<long>> InsertManyAsync(List<JobInsert> jobs, long now, CancellationToken cancellationToken)
-    {
-        if (jobs.Count == 0)
-        {
-            return [];
-        }
-
-        var ids = await store.WriteAsync((jobs, now), static (s, tx, a) => s.InsertMany(tx, a.jobs, a.now), Wakes(jobs, now), cancellationToken).ConfigureAwait(false);
-        store.Changes.Notify();
-        store.Available.Notify();
-        return ids;
-    }
-
-    /// <summary>The queue a batch makes jobs due on now: one name, <see cref="JobStore.AnyQueue"/> for several, or null.</summary>
-    private static string? Wakes(List<JobInsert> jobs, long now)
-    {
-        string? wakes = null;
-        foreach (var job in jobs)
-        {
-            if (job.RunAtMs > now)
-            {
-                continue;
-            }
-
-            if (wakes is null)
-            {
-                wakes = job.Queue;
-            }
-            else if (!string.Equals(wakes, job.Queue, StringComparison.Ordinal))
-            {
-                return JobStore.AnyQueue;
-            }
-        }
-
-        return wakes;
     }
 
     private string Serialize<TPayload>(TPayload payload, string paramName, int? index)

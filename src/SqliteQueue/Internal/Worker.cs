@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using SqliteQueue.Events;
 using SqliteQueue.Internal.Storage;
 using SqliteQueue.Retry;
 using SqliteQueue.Scheduling;
@@ -70,16 +71,45 @@ internal sealed class Worker : IWorker
     {
         var args = maxJobs == 1 && startCount >= 1 ? _claim : _claim with { MaxJobs = maxJobs, StartCount = startCount };
         var jobs = await _store.WriteAsync(args, static (s, tx, a) => s.Claim(tx, a), cancellationToken).ConfigureAwait(false);
-        LogClaimed(jobs);
+        LogClaimed(jobs, startCount);
         return jobs;
     }
 
-    /// <summary>Logs a claim once it has committed.</summary>
-    public void LogClaimed(List<ClaimedJob> jobs)
+    /// <summary>
+    /// Logs a claim once it has committed, and reports the starts of its first <paramref name="startCount"/> jobs
+    /// (the ones whose attempt it counted; see <see cref="ClaimArgs"/>).
+    /// </summary>
+    public void LogClaimed(List<ClaimedJob> jobs, int startCount)
     {
-        if (jobs.Count > 0)
+        if (jobs.Count == 0)
         {
-            _logger.JobsClaimed(WorkerId, jobs.Count);
+            return;
+        }
+
+        _logger.JobsClaimed(WorkerId, jobs.Count);
+        var started = Math.Min(startCount, jobs.Count);
+        for (var i = 0; i < started; i++)
+        {
+            Started(jobs[i], jobs[i].ClaimedAtMs);
+        }
+    }
+
+    /// <summary>An attempt was counted at <paramref name="nowMs"/>: its wait is measured and its start observed.</summary>
+    private void Started(ClaimedJob job, long nowMs)
+    {
+        _store.Metrics.Waited(job, nowMs);
+        if (_store.Events.HasObservers)
+        {
+            _store.Events.Raise(new JobEvent(JobEventKind.Started, job.Id, job.Queue, job.Type, job.Attempt, Times.FromMs(nowMs)) { WorkerId = WorkerId });
+        }
+    }
+
+    private void Completed(ClaimedJob job, long nowMs)
+    {
+        _logger.JobCompleted(job.Id, job.Type, job.Attempt);
+        if (_store.Events.HasObservers)
+        {
+            _store.Events.Raise(new JobEvent(JobEventKind.Completed, job.Id, job.Queue, job.Type, job.Attempt, Times.FromMs(nowMs)) { WorkerId = WorkerId });
         }
     }
 
@@ -108,29 +138,37 @@ internal sealed class Worker : IWorker
                 started[i] = s.StartHeld(tx, a.starting[i].Id, a.starting[i].LeaseToken, now);
             }
 
-            return (applied, started);
+            return (applied, started, now);
         }, CancellationToken.None).ConfigureAwait(false);
 
         if (completed.Count > 0)
         {
-            LogCompleted(completed, result.applied);
+            LogCompleted(completed, result.applied, result.now);
             _store.Changes.Notify();
         }
 
-        return result;
+        for (var i = 0; i < starting.Count; i++)
+        {
+            if (result.started[i] == HeldStart.Started)
+            {
+                Started(starting[i], result.now);
+            }
+        }
+
+        return (result.applied, result.started);
     }
 
     /// <summary>Counts the attempts of held jobs whose handlers are about to run, in one write.</summary>
     public async Task<HeldStart[]> StartHeldAsync(IReadOnlyList<ClaimedJob> jobs) =>
         (await CompleteAndStartAsync([], jobs).ConfigureAwait(false)).Started;
 
-    private void LogCompleted(IReadOnlyList<ClaimedJob> jobs, bool[] applied)
+    private void LogCompleted(IReadOnlyList<ClaimedJob> jobs, bool[] applied, long nowMs)
     {
         for (var i = 0; i < jobs.Count; i++)
         {
             if (applied[i])
             {
-                _logger.JobCompleted(jobs[i].Id, jobs[i].Type, jobs[i].Attempt);
+                Completed(jobs[i], nowMs);
             }
         }
     }
@@ -165,10 +203,14 @@ internal sealed class Worker : IWorker
     public async Task<bool> CompleteAsync(ClaimedJob job, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(job);
-        var done = await _store.WriteAsync(job, static (s, tx, j) => s.Complete(tx, j.Id, j.LeaseToken, j.Queue, s.NowMs), cancellationToken).ConfigureAwait(false);
+        var (done, now) = await _store.WriteAsync(job, static (s, tx, j) =>
+        {
+            var now = s.NowMs;
+            return (s.Complete(tx, j.Id, j.LeaseToken, j.Queue, now), now);
+        }, cancellationToken).ConfigureAwait(false);
         if (done)
         {
-            _logger.JobCompleted(job.Id, job.Type, job.Attempt);
+            Completed(job, now);
             _store.Changes.Notify();
         }
         else
@@ -195,7 +237,7 @@ internal sealed class Worker : IWorker
             return [];
         }
 
-        var applied = await _store.WriteAsync(jobs, static (s, tx, list) =>
+        var (applied, now) = await _store.WriteAsync(jobs, static (s, tx, list) =>
         {
             var now = s.NowMs;
             var result = new bool[list.Count];
@@ -204,9 +246,9 @@ internal sealed class Worker : IWorker
                 result[i] = s.Complete(tx, list[i].Id, list[i].LeaseToken, list[i].Queue, now);
             }
 
-            return result;
+            return (result, now);
         }, cancellationToken).ConfigureAwait(false);
-        LogCompleted(jobs, applied);
+        LogCompleted(jobs, applied, now);
         _store.Changes.Notify();
         return applied;
     }
@@ -228,19 +270,22 @@ internal sealed class Worker : IWorker
         }
 
         var args = (job, error, permanent, delayMs: (long)Math.Min(delay.TotalMilliseconds, Guard.MaxDelay.TotalMilliseconds));
-        var result = await _store.WriteAsync(args, static (s, tx, a) =>
+        var (result, _) = await _store.WriteAsync(args, static (s, tx, a) =>
         {
             var now = s.NowMs;
-            return s.Fail(tx, a.job.Id, a.job.LeaseToken, a.job.Queue, a.error, a.permanent, now, now + a.delayMs);
-        }, cancellationToken).ConfigureAwait(false);
+            return (s.Fail(tx, a.job.Id, a.job.LeaseToken, a.job.Queue, a.error, a.permanent, now, now + a.delayMs), now);
+        }, wakes: null, cancellationToken, _store.Events.HasObservers ? r => RaiseFailed(job, error, r.Item1, r.now) : null).ConfigureAwait(false);
 
         if (!result.Applied)
         {
             _logger.LeaseLost(WorkerId, job.Id, job.Type);
+            return result;
         }
-        else if (result.State == JobState.Pending)
+
+        if (result.State == JobState.Pending)
         {
             _logger.JobFailedWillRetry(job.Id, job.Type, job.Attempt, result.NextRunAt!.Value);
+            _store.Metrics.Retried(job.Queue, job.Type);
 
             // Idle workers recompute when to look again.
             _store.Available.Notify();
@@ -253,10 +298,33 @@ internal sealed class Worker : IWorker
         else
         {
             _logger.JobDead(job.Id, job.Type, job.Attempt, FirstLine(error));
+            _store.Metrics.Dead(job.Queue, job.Type);
             _store.Changes.Notify();
         }
 
         return result;
+    }
+
+    // Raised as the failure commits, so a retry claimed in the same commit cannot be observed starting before it.
+    private void RaiseFailed(ClaimedJob job, string error, FailResult result, long now)
+    {
+        if (!result.Applied)
+        {
+            return;
+        }
+
+        var kind = result.State switch
+        {
+            JobState.Pending => JobEventKind.Failed,
+            JobState.Cancelled => JobEventKind.Cancelled,
+            _ => JobEventKind.Dead,
+        };
+        _store.Events.Raise(new JobEvent(kind, job.Id, job.Queue, job.Type, job.Attempt, Times.FromMs(now))
+        {
+            WorkerId = WorkerId,
+            Error = error,
+            NextRunAt = kind == JobEventKind.Failed ? result.NextRunAt : null,
+        });
     }
 
     public async Task<RenewResult> RenewLeaseAsync(ClaimedJob job, CancellationToken cancellationToken = default)

@@ -51,15 +51,15 @@ public sealed class ObserverTests
 
         var client = provider.GetRequiredService<IQueueClient>();
         var queue = provider.GetRequiredService<SqliteJobQueue>();
-        var id = await client.EnqueueAsync("work", new { n = 1 });
-
         log.Created.Should().Be(0, "observers are resolved when the first event is raised, not with the queue");
         queue.Store.Events.HasObservers.Should().BeTrue();
-        queue.Store.Events.Raise(Event(id));
+
+        var id = await client.EnqueueAsync("work", new { n = 1 });
+        log.Created.Should().Be(1, "the enqueue raised the first event");
         queue.Store.Events.Raise(Event(id));
 
         log.Created.Should().Be(1);
-        log.Lines.Should().Equal($"work {id}: Completed, now pending", $"work {id}: Completed, now pending");
+        log.Lines.Should().Equal($"work {id}: Enqueued, now pending", $"work {id}: Completed, now pending");
         provider.GetRequiredService<ActivityFeed>().Should().BeSameAs(log.Instance, "the observer is a singleton");
     }
 

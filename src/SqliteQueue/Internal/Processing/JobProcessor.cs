@@ -271,7 +271,7 @@ internal sealed class JobProcessor
             return;
         }
 
-        _worker.LogClaimed(jobs);
+        _worker.LogClaimed(jobs, reserved);
         Interlocked.Add(ref _held, jobs.Count);
         _dispatcher.Accept(jobs, reserved, start: !stoppingToken.IsCancellationRequested);
     }

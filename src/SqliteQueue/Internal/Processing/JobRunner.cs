@@ -1,5 +1,7 @@
+using System.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using SqliteQueue.Internal.Diagnostics;
 using SqliteQueue.Internal.Storage;
 
 namespace SqliteQueue.Internal.Processing;
@@ -21,7 +23,7 @@ internal sealed class JobRunner(
             logger.JobCancelRequested(run.Job.Id, run.Job.Type);
         }
 
-        await SettleAsync(run, () => worker.ReleaseAsync(run.Job)).ConfigureAwait(false);
+        await SettleAsync(run, () => worker.ReleaseAsync(run.Job), Released).ConfigureAwait(false);
         forget(run);
     }
 
@@ -51,7 +53,7 @@ internal sealed class JobRunner(
 
             if (!registry.TryGet(job.Type, out var registration))
             {
-                await SettleAsync(run, () => worker.FailAsync(job, Errors.UnknownJobType(job.Type, registry.JobTypes), permanent: true)).ConfigureAwait(false);
+                await SettleAsync(run, () => worker.FailAsync(job, Errors.UnknownJobType(job.Type, registry.JobTypes), permanent: true), FailOutcome).ConfigureAwait(false);
                 return;
             }
 
@@ -64,12 +66,23 @@ internal sealed class JobRunner(
                 // On a pool thread: a handler that blocks before its first await must hold neither the dispatcher
                 // nor its own timeout, which is watched below.
                 var services = scope.ServiceProvider;
+
+                // The handler (and its middleware) runs inside the attempt's span; this flow goes back to the span it
+                // was in, so nothing started from here later (the next held job, a commit) becomes the span's child.
+                var previous = Activity.Current;
+                run.Span = QueueActivities.StartProcess(job, store.Options.Tracing.ProcessSpanParenting);
+                run.ProcessStarted = store.Metrics.ProcessEnabled ? store.Time.GetTimestamp() : 0;
                 handler = Task.Run(() => pipeline.InvokeAsync(registration, services, job, worker.WorkerId, store.Options.JsonSerializerOptions, run.Token), CancellationToken.None);
+                if (run.Span is not null)
+                {
+                    Activity.Current = previous;
+                }
 
                 var first = await Task.WhenAny(handler, run.Interrupted).ConfigureAwait(false);
                 if (first != handler)
                 {
                     await SettleInterruptedAsync(run, await run.Interrupted.ConfigureAwait(false)).ConfigureAwait(false);
+                    EndProcess(run);
 
                     // The job has moved on, but the handler still holds its slot (and its scope) until it returns.
                     try
@@ -106,10 +119,16 @@ internal sealed class JobRunner(
                 slots.Release();
                 await SettleFromHandlerAsync(run, handler).ConfigureAwait(false);
             }
+
+            EndProcess(run);
         }
         catch (Exception ex)
         {
             logger.JobRunFailed(ex, job.Id, job.Type);
+            run.Outcome = ProcessOutcomes.Error;
+            run.ErrorType ??= QueueActivities.ErrorTypeOf(ex);
+            run.Error ??= ex;
+            EndProcess(run);
         }
         finally
         {
@@ -128,7 +147,7 @@ internal sealed class JobRunner(
         var job = run.Job;
         if (handler.IsCompletedSuccessfully)
         {
-            return SettleAsync(run, () => worker.CompleteAsync(job));
+            return SettleAsync(run, () => worker.CompleteAsync(job), Completed);
         }
 
         var ex = handler.Exception?.InnerException ?? handler.Exception ?? (Exception)new OperationCanceledException();
@@ -137,13 +156,15 @@ internal sealed class JobRunner(
             return SettleInterruptedAsync(run, run.Interrupted.Result);
         }
 
+        run.ErrorType = QueueActivities.ErrorTypeOf(ex);
+        run.Error = ex;
         if (ex is PermanentJobFailureException)
         {
-            return SettleAsync(run, () => worker.FailAsync(job, Errors.Describe(ex), permanent: true));
+            return SettleAsync(run, () => worker.FailAsync(job, Errors.Describe(ex), permanent: true), FailOutcome);
         }
 
         logger.HandlerFailed(ex, job.Id, job.Type, job.Attempt);
-        return SettleAsync(run, () => worker.FailAsync(job, Errors.Describe(ex)));
+        return SettleAsync(run, () => worker.FailAsync(job, Errors.Describe(ex)), FailOutcome);
     }
 
     private Task SettleInterruptedAsync(RunningJob run, StopReason reason)
@@ -154,35 +175,86 @@ internal sealed class JobRunner(
         {
             case StopReason.Timeout:
                 logger.JobTimedOut(job.Id, job.Type, job.Timeout ?? TimeSpan.Zero, job.Attempt);
-                return SettleAsync(run, () => worker.FailAsync(job, Errors.JobTimedOut(job.Timeout ?? TimeSpan.Zero)));
+                run.ErrorType = ProcessOutcomes.TimeoutErrorType;
+                return SettleAsync(run, () => worker.FailAsync(job, Errors.JobTimedOut(job.Timeout ?? TimeSpan.Zero)), static r => r.Applied ? ProcessOutcomes.Timeout : ProcessOutcomes.LeaseLost);
             case StopReason.CancelRequested:
                 logger.JobCancelRequested(job.Id, job.Type);
-                return SettleAsync(run, () => worker.FailAsync(job, Errors.JobCancelledWhileRunning));
+                return SettleAsync(run, () => worker.FailAsync(job, Errors.JobCancelledWhileRunning), FailOutcome);
             case StopReason.Shutdown:
                 logger.JobStoppedForShutdown(job.Id, job.Type);
-                return SettleAsync(run, () => worker.ReleaseAsync(job));
+                return SettleAsync(run, () => worker.ReleaseAsync(job), Released);
             default:
                 // The job belongs to someone else now; nothing may be written.
                 logger.LeaseLostWhileRunning(worker.WorkerId, job.Id, job.Type);
+                run.Outcome = ProcessOutcomes.LeaseLost;
+                run.ErrorType = ProcessOutcomes.LeaseLostErrorType;
                 run.MarkSettled();
                 return Task.CompletedTask;
         }
     }
 
-    private async Task SettleAsync<T>(RunningJob run, Func<Task<T>> settle)
+    private static string Completed(bool applied) => applied ? ProcessOutcomes.Completed : ProcessOutcomes.LeaseLost;
+
+    private static string Released(bool applied) => applied ? ProcessOutcomes.Released : ProcessOutcomes.LeaseLost;
+
+    private static string FailOutcome(FailResult result) => !result.Applied ? ProcessOutcomes.LeaseLost : result.State switch
+    {
+        JobState.Pending => ProcessOutcomes.Retry,
+        JobState.Cancelled => ProcessOutcomes.Cancelled,
+        _ => ProcessOutcomes.Dead,
+    };
+
+    private async Task SettleAsync<T>(RunningJob run, Func<Task<T>> settle, Func<T, string> outcome)
     {
         try
         {
-            await settle().ConfigureAwait(false);
+            run.Outcome = outcome(await settle().ConfigureAwait(false));
+            if (run.Outcome == ProcessOutcomes.LeaseLost)
+            {
+                run.ErrorType ??= ProcessOutcomes.LeaseLostErrorType;
+            }
         }
         catch (Exception ex)
         {
             // The lease will expire and the job will be retaken: a failed settle never loses the job.
             logger.SettleFailed(ex, run.Job.Id, run.Job.Type);
+            run.Outcome = ProcessOutcomes.Error;
+            run.ErrorType ??= QueueActivities.ErrorTypeOf(ex);
+            run.Error ??= ex;
         }
         finally
         {
             run.MarkSettled();
+        }
+    }
+
+    /// <summary>Closes the attempt's span and records its duration, once its outcome is written (or given up).</summary>
+    private void EndProcess(RunningJob run)
+    {
+        var span = run.Span;
+        var started = run.ProcessStarted;
+        if (span is null && started == 0)
+        {
+            return;
+        }
+
+        run.Span = null;
+        run.ProcessStarted = 0;
+        var outcome = run.Outcome ?? ProcessOutcomes.Error;
+        if (span is not null)
+        {
+            span.SetTag(Tags.Outcome, outcome);
+            if (run.ErrorType is { } errorType)
+            {
+                QueueActivities.SetError(span, errorType, run.Error, store.Options.Tracing.RecordExceptionMessages);
+            }
+
+            span.Stop();
+        }
+
+        if (started != 0)
+        {
+            store.Metrics.Processed(run.Job, outcome, run.ErrorType, store.Time.GetElapsedTime(started).TotalSeconds);
         }
     }
 }

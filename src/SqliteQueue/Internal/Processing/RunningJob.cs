@@ -1,3 +1,5 @@
+using System.Diagnostics;
+
 namespace SqliteQueue.Internal.Processing;
 
 /// <summary>Why a running job's token fired.</summary>
@@ -32,6 +34,21 @@ internal sealed class RunningJob(ClaimedJob job) : IDisposable
     public bool IsSettled => _settled.Task.IsCompleted;
 
     public ITimer? TimeoutTimer { get; set; }
+
+    /// <summary>The attempt's <c>process</c> span, while it is open; null when nothing listens.</summary>
+    public Activity? Span { get; set; }
+
+    /// <summary>When the handler started (<see cref="TimeProvider.GetTimestamp"/>), for the duration metric; 0 when nothing listens.</summary>
+    public long ProcessStarted { get; set; }
+
+    /// <summary>What became of the attempt (see <c>Outcomes</c>), set by whoever writes it; null until then.</summary>
+    public string? Outcome { get; set; }
+
+    /// <summary>The attempt's <c>error.type</c> when it failed; null when it did not.</summary>
+    public string? ErrorType { get; set; }
+
+    /// <summary>The exception the attempt failed with, if any, for a span that may record its message.</summary>
+    public Exception? Error { get; set; }
 
     public void Interrupt(StopReason reason)
     {

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
+using SqliteQueue.Internal.Diagnostics;
 using SqliteQueue.Internal.Storage;
 
 namespace SqliteQueue.Internal.Processing;
@@ -284,9 +285,15 @@ internal sealed class SlotDispatcher
                 var (applied, results) = await _worker.CompleteAndStartAsync(batch.Select(r => r.Job).ToList(), asked.Select(r => r.Job).ToList()).ConfigureAwait(false);
                 for (var i = 0; i < batch.Count; i++)
                 {
-                    if (!applied[i])
+                    if (applied[i])
+                    {
+                        batch[i].Outcome = ProcessOutcomes.Completed;
+                    }
+                    else
                     {
                         _logger.LeaseLost(_worker.WorkerId, batch[i].Job.Id, batch[i].Job.Type);
+                        batch[i].Outcome = ProcessOutcomes.LeaseLost;
+                        batch[i].ErrorType = ProcessOutcomes.LeaseLostErrorType;
                     }
                 }
 
@@ -295,9 +302,13 @@ internal sealed class SlotDispatcher
             catch (Exception ex)
             {
                 // The leases will expire and the jobs will be retaken: a failed write never loses a job.
+                var errorType = QueueActivities.ErrorTypeOf(ex);
                 foreach (var run in batch)
                 {
                     _logger.SettleFailed(ex, run.Job.Id, run.Job.Type);
+                    run.Outcome = ProcessOutcomes.Error;
+                    run.ErrorType = errorType;
+                    run.Error = ex;
                 }
 
                 NotStarted(asked, ex);

@@ -1,5 +1,6 @@
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
+using SqliteQueue.Events;
 using SqliteQueue.Internal.Storage;
 using SqliteQueue.Internal.Storage.Recurring;
 using SqliteQueue.Recurring;
@@ -108,12 +109,12 @@ internal sealed class RecurringJobs(JobStore store, ILogger logger) : IRecurring
     public async Task<long?> TriggerAsync(string name, bool ignoreOverlap = false, CancellationToken cancellationToken = default)
     {
         Guard.Name(name, "recurring job name", nameof(name));
-        var (found, id) = await store.WriteAsync((name, ignoreOverlap), static (s, tx, a) =>
+        var (found, id, queue, type, now) = await store.WriteAsync((name, ignoreOverlap), static (s, tx, a) =>
         {
             var row = RecurringStore.Get(s, tx.Connection!, a.name, tx);
             if (row is null)
             {
-                return (false, (long?)null);
+                return (false, (long?)null, "", "", 0L);
             }
 
             var spec = row.ToSpec();
@@ -122,24 +123,29 @@ internal sealed class RecurringJobs(JobStore store, ILogger logger) : IRecurring
             {
                 RecurringStore.Log(s, tx, spec.Name, now, RecurringOutcome.SkippedOverlap, null, $"trigger: job {live} of this schedule is still live (overlap {spec.Overlap})", now);
                 RecurringStore.TrimHistory(s, tx, spec.Name);
-                return (true, null);
+                return (true, null, spec.Queue, spec.Type, now);
             }
 
             var id = RecurringStore.InsertJob(s, tx, spec, occurrenceAt: null, missed: 0, now);
             RecurringStore.Log(s, tx, spec.Name, now, RecurringOutcome.Triggered, id, null, now);
             RecurringStore.TrimHistory(s, tx, spec.Name);
-            return (true, id);
+            return (true, id, spec.Queue, spec.Type, now);
         }, JobStore.AnyQueue, cancellationToken).ConfigureAwait(false);
         if (!found)
         {
             throw new KeyNotFoundException($"No recurring job is named '{name}'.");
         }
 
+        store.Metrics.Occurrence(name, RecurringWords.Of(id is null ? RecurringOutcome.SkippedOverlap : RecurringOutcome.Triggered));
         if (id is { } job)
         {
             logger.RecurringTriggered(name, job);
             store.Changes.Notify();
             store.Available.Notify();
+            if (store.Events.HasObservers)
+            {
+                store.Events.Raise(new JobEvent(JobEventKind.Enqueued, job, queue, type, 0, Times.FromMs(now)));
+            }
         }
 
         return id;

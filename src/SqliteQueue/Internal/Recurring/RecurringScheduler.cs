@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using SqliteQueue.Events;
 using SqliteQueue.Internal.Storage;
 using SqliteQueue.Internal.Storage.Recurring;
 using SqliteQueue.Recurring;
@@ -85,9 +86,16 @@ internal sealed class RecurringScheduler(JobStore store, RecurringJobs jobs, ILo
             store.Available.Notify();
         }
 
+        var observed = store.Events.HasObservers;
         foreach (var e in result.Events)
         {
             var at = Times.FromMs(e.OccurrenceAt);
+            store.Metrics.Occurrence(e.Name, RecurringWords.Of(e.Outcome));
+            if (observed && e.JobId is { } id && e.Queue is not null && e.Type is not null)
+            {
+                store.Events.Raise(new JobEvent(JobEventKind.Enqueued, id, e.Queue, e.Type, 0, Times.FromMs(result.At)));
+            }
+
             switch (e.Outcome)
             {
                 case RecurringOutcome.Fired:

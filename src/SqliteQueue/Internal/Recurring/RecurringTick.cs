@@ -7,8 +7,9 @@ using SqliteQueue.Recurring;
 
 namespace SqliteQueue.Internal.Recurring;
 
-/// <summary>Something the tick did, logged once its transaction has committed.</summary>
-internal readonly record struct TickEvent(string Name, long OccurrenceAt, RecurringOutcome Outcome, long? JobId, long Missed, string? Detail);
+/// <summary>Something the tick did, logged once its transaction has committed; a job it enqueued carries its queue and type.</summary>
+internal readonly record struct TickEvent(
+    string Name, long OccurrenceAt, RecurringOutcome Outcome, long? JobId, long Missed, string? Detail, string? Queue = null, string? Type = null);
 
 /// <summary>What one tick did.</summary>
 internal sealed class TickResult
@@ -16,6 +17,9 @@ internal sealed class TickResult
     public List<TickEvent> Events { get; } = [];
 
     public HashSet<string> Queues { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>The time the tick wrote its jobs with (their creation time), in Unix milliseconds.</summary>
+    public long At { get; set; }
 
     /// <summary>Whether more schedules were due than one tick takes: run another at once.</summary>
     public bool MoreDue { get; set; }
@@ -55,7 +59,7 @@ internal sealed class RecurringTick
     public TickResult Run(JobStore store, SqliteTransaction tx)
     {
         var now = store.NowMs;
-        var result = new TickResult();
+        var result = new TickResult { At = now };
         var rows = RecurringStore.Due(store, tx, now, BatchSize);
         foreach (var row in rows)
         {
@@ -113,7 +117,7 @@ internal sealed class RecurringTick
                 ? string.Create(CultureInfo.InvariantCulture, $"one job for {fire.Missed} missed occurrences (misfire {spec.Misfire})")
                 : id is null ? "a job for this occurrence already exists" : null;
             RecurringStore.Log(store, tx, spec.Name, fire.OccurrenceAt, outcome, id, note, now);
-            result.Events.Add(new TickEvent(spec.Name, fire.OccurrenceAt, outcome, id, fire.Missed, note));
+            result.Events.Add(new TickEvent(spec.Name, fire.OccurrenceAt, outcome, id, fire.Missed, note, spec.Queue, spec.Type));
             if (id is not null)
             {
                 fired++;

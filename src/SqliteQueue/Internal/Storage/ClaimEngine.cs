@@ -36,8 +36,9 @@ internal sealed class ClaimEngine(JobStore store, ILogger logger)
     private readonly ILogger _logger = logger;
     private readonly Dictionary<string, PriorityClassList> _priorityClasses = new(StringComparer.Ordinal);
 
-    // Jobs rescued by the transaction being written; logged after its commit, dropped with a rollback.
-    private int _rescuedInTransaction;
+    // Jobs rescued by the transaction being written (queue, state after, type); logged and counted after its commit,
+    // dropped with a rollback.
+    private readonly List<(string Queue, string State, string Type)> _rescued = [];
 
     /// <summary>
     /// Claims up to <see cref="ClaimArgs.MaxJobs"/> jobs on the worker's queues as its strategy plans, after
@@ -113,7 +114,10 @@ internal sealed class ClaimEngine(JobStore store, ILogger logger)
             rescue.Start();
             while (rescue.Read())
             {
-                _store.Counts.Add(rescue.Text(0), rescue.Text(1), +1);
+                var queue = rescue.Text(0);
+                var state = rescue.Text(1);
+                _store.Counts.Add(queue, state, +1);
+                _rescued.Add((queue, state, rescue.Text(2)));
                 rescued++;
             }
         }
@@ -123,7 +127,6 @@ internal sealed class ClaimEngine(JobStore store, ILogger logger)
         }
 
         _priorityClasses.Clear();
-        _rescuedInTransaction += rescued;
         return rescued;
     }
 
@@ -241,13 +244,23 @@ internal sealed class ClaimEngine(JobStore store, ILogger logger)
     /// <summary>Drops every kept class list: a write made jobs pending without saying where, or was undone.</summary>
     public void ForgetClasses() => _priorityClasses.Clear();
 
-    /// <summary>The transaction committed: what it rescued is now true, and is logged.</summary>
+    /// <summary>The transaction committed: what it rescued is now true, and is logged and counted.</summary>
     public void Committed()
     {
-        if (_rescuedInTransaction > 0)
+        if (_rescued.Count > 0)
         {
-            _logger.LeasesRescued(_rescuedInTransaction);
-            _rescuedInTransaction = 0;
+            _logger.LeasesRescued(_rescued.Count);
+            var metrics = _store.Metrics;
+            foreach (var (queue, state, type) in _rescued)
+            {
+                metrics.LeaseExpired(queue, type);
+                if (state == States.Dead)
+                {
+                    metrics.Dead(queue, type);
+                }
+            }
+
+            _rescued.Clear();
         }
     }
 
@@ -255,17 +268,17 @@ internal sealed class ClaimEngine(JobStore store, ILogger logger)
     public void RolledBack()
     {
         _priorityClasses.Clear();
-        _rescuedInTransaction = 0;
+        _rescued.Clear();
     }
 
     /// <summary>A mark to roll one group-committed item back to, with <see cref="RolledBackTo"/>.</summary>
-    public int Mark => _rescuedInTransaction;
+    public int Mark => _rescued.Count;
 
     /// <summary>One item of the transaction was rolled back to its savepoint.</summary>
     public void RolledBackTo(int mark)
     {
         _priorityClasses.Clear();
-        _rescuedInTransaction = mark;
+        _rescued.RemoveRange(mark, _rescued.Count - mark);
     }
 
     private void ClaimOne(SqliteTransaction tx, ClaimStep step, string queue, long now, long token, long until, ClaimArgs args, List<ClaimedJob> claimed)
@@ -289,7 +302,7 @@ internal sealed class ClaimEngine(JobStore store, ILogger logger)
             if (command.Read())
             {
                 // RETURNING shows the row as updated: the attempt already counts this claim, unless the job is held.
-                claimed.Add(ReadClaimed(command, attemptOffset: start ? 0 : 1, token, until));
+                claimed.Add(ReadClaimed(command, attemptOffset: start ? 0 : 1, token, now, until));
             }
         }
         finally
@@ -316,7 +329,7 @@ internal sealed class ClaimEngine(JobStore store, ILogger logger)
             select.Start();
             while (select.Read())
             {
-                claimed.Add(ReadClaimed(select, attemptOffset: 1, token, until));
+                claimed.Add(ReadClaimed(select, attemptOffset: 1, token, now, until));
             }
         }
         finally
@@ -352,7 +365,7 @@ internal sealed class ClaimEngine(JobStore store, ILogger logger)
             _ => throw new ArgumentOutOfRangeException(nameof(step), step.Order, "Unknown claim order."),
         };
 
-    private ClaimedJob ReadClaimed(RawCommand row, int attemptOffset, long token, long until) => new(
+    private ClaimedJob ReadClaimed(RawCommand row, int attemptOffset, long token, long now, long until) => new(
         id: row.Int64(0),
         queue: row.Text(1),
         type: row.Text(2),
@@ -367,6 +380,10 @@ internal sealed class ClaimEngine(JobStore store, ILogger logger)
         json: _store.Options.JsonSerializerOptions)
     {
         Recurring = row.IsNull(9) ? null : Occurrence(row),
+        TraceParent = row.IsNull(12) ? null : row.Text(12),
+        TraceState = row.IsNull(13) ? null : row.Text(13),
+        DueAtMs = row.Int64(14),
+        ClaimedAtMs = now,
     };
 
     private static RecurringOccurrenceContext Occurrence(RawCommand row)

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 
@@ -37,14 +38,15 @@ internal sealed class GroupCommit(JobStore store, SqliteQueueOptions options, IL
     /// a write that makes jobs due now on the queue <paramref name="wakes"/> (<see cref="AnyQueue"/> for several):
     /// claims parked on that queue run in the same transaction, after it.
     /// </summary>
-    public Task<T> WriteAsync<TState, T>(TState state, Func<JobStore, SqliteTransaction, TState, T> work, string? wakes, CancellationToken cancellationToken)
+    public Task<T> WriteAsync<TState, T>(
+        TState state, Func<JobStore, SqliteTransaction, TState, T> work, string? wakes, CancellationToken cancellationToken, Action<T>? committed = null)
     {
         if (cancellationToken.IsCancellationRequested)
         {
             return Task.FromCanceled<T>(cancellationToken);
         }
 
-        var item = new WriteItem<TState, T>(state, work) { Wakes = wakes };
+        var item = new WriteItem<TState, T>(state, work) { Wakes = wakes, Committed = committed };
         bool lead;
         lock (_pending)
         {
@@ -101,7 +103,7 @@ internal sealed class GroupCommit(JobStore store, SqliteQueueOptions options, IL
         }
     }
 
-    /// <summary>The queue name, for <see cref="WriteAsync{TState, T}(TState, Func{JobStore, SqliteTransaction, TState, T}, string?, CancellationToken)"/>, of a write that makes jobs due on several queues.</summary>
+    /// <summary>The queue name, for <see cref="WriteAsync{TState, T}(TState, Func{JobStore, SqliteTransaction, TState, T}, string?, CancellationToken, Action{T}?)"/>, of a write that makes jobs due on several queues.</summary>
     public const string AnyQueue = "*";
 
     /// <summary>
@@ -177,12 +179,26 @@ internal sealed class GroupCommit(JobStore store, SqliteQueueOptions options, IL
         await _gate.WaitAsync().ConfigureAwait(false);
         try
         {
+            // The write lock is waited for in BEGIN IMMEDIATE (busy_timeout) and across busy retries: measured in real
+            // time, as the other connection holding it lives there.
+            var metrics = _store.Metrics;
+            long waitStart = 0, began = 0;
             for (var attempt = 1; ; attempt++)
             {
                 try
                 {
                     var writer = _store.EnsureWriter();
+                    if (waitStart == 0 && metrics.LockWaitEnabled)
+                    {
+                        waitStart = Stopwatch.GetTimestamp();
+                    }
+
                     using var tx = writer.BeginTransaction();
+                    if (waitStart != 0)
+                    {
+                        began = Stopwatch.GetTimestamp();
+                    }
+
                     if (batch.Count == 1)
                     {
                         batch[0].Run(_store, tx);
@@ -198,6 +214,12 @@ internal sealed class GroupCommit(JobStore store, SqliteQueueOptions options, IL
                     _store.Committing(tx);
                     tx.Commit();
                     _store.Committed(writer);
+                    if (waitStart != 0)
+                    {
+                        metrics.LockWaited(Stopwatch.GetElapsedTime(waitStart, began).TotalSeconds);
+                    }
+
+                    metrics.WriteBatch(batch.Count);
                     break;
                 }
                 catch (SqliteException ex) when (StoreErrors.IsBusy(ex))

@@ -8,8 +8,8 @@ namespace SqliteQueue.Internal.Storage;
 internal static class JobSql
 {
     public const string Enqueue = """
-        INSERT INTO {prefix}jobs (queue, type, payload, priority, state, run_at, max_attempts, timeout_ms, dedup_key, created_at)
-        VALUES (@queue, @type, @payload, @priority, 'pending', @run_at, @max_attempts, @timeout_ms, @dedup_key, @now)
+        INSERT INTO {prefix}jobs (queue, type, payload, priority, state, run_at, max_attempts, timeout_ms, dedup_key, created_at, trace_parent, trace_state)
+        VALUES (@queue, @type, @payload, @priority, 'pending', @run_at, @max_attempts, @timeout_ms, @dedup_key, @now, @trace_parent, @trace_state)
         ON CONFLICT DO NOTHING
         RETURNING id;
         """;
@@ -17,24 +17,25 @@ internal static class JobSql
     // Sixteen jobs per statement: one statement costs about as much as its first row, so batches insert
     // several times faster than row by row. Only jobs without a deduplication key go through it (a skipped
     // conflict would leave RETURNING unable to say which row is which); ids come back in insertion order once sorted.
+    // All sixteen come from one enqueue call, so they share its trace context: one parameter pair for every row.
     public const string EnqueueSixteen = """
-        INSERT INTO {prefix}jobs (queue, type, payload, priority, state, run_at, max_attempts, timeout_ms, created_at)
-        VALUES (@queue0, @type0, @payload0, @priority0, 'pending', @run_at0, @max_attempts0, @timeout_ms0, @now),
-               (@queue1, @type1, @payload1, @priority1, 'pending', @run_at1, @max_attempts1, @timeout_ms1, @now),
-               (@queue2, @type2, @payload2, @priority2, 'pending', @run_at2, @max_attempts2, @timeout_ms2, @now),
-               (@queue3, @type3, @payload3, @priority3, 'pending', @run_at3, @max_attempts3, @timeout_ms3, @now),
-               (@queue4, @type4, @payload4, @priority4, 'pending', @run_at4, @max_attempts4, @timeout_ms4, @now),
-               (@queue5, @type5, @payload5, @priority5, 'pending', @run_at5, @max_attempts5, @timeout_ms5, @now),
-               (@queue6, @type6, @payload6, @priority6, 'pending', @run_at6, @max_attempts6, @timeout_ms6, @now),
-               (@queue7, @type7, @payload7, @priority7, 'pending', @run_at7, @max_attempts7, @timeout_ms7, @now),
-               (@queue8, @type8, @payload8, @priority8, 'pending', @run_at8, @max_attempts8, @timeout_ms8, @now),
-               (@queue9, @type9, @payload9, @priority9, 'pending', @run_at9, @max_attempts9, @timeout_ms9, @now),
-               (@queue10, @type10, @payload10, @priority10, 'pending', @run_at10, @max_attempts10, @timeout_ms10, @now),
-               (@queue11, @type11, @payload11, @priority11, 'pending', @run_at11, @max_attempts11, @timeout_ms11, @now),
-               (@queue12, @type12, @payload12, @priority12, 'pending', @run_at12, @max_attempts12, @timeout_ms12, @now),
-               (@queue13, @type13, @payload13, @priority13, 'pending', @run_at13, @max_attempts13, @timeout_ms13, @now),
-               (@queue14, @type14, @payload14, @priority14, 'pending', @run_at14, @max_attempts14, @timeout_ms14, @now),
-               (@queue15, @type15, @payload15, @priority15, 'pending', @run_at15, @max_attempts15, @timeout_ms15, @now)
+        INSERT INTO {prefix}jobs (queue, type, payload, priority, state, run_at, max_attempts, timeout_ms, created_at, trace_parent, trace_state)
+        VALUES (@queue0, @type0, @payload0, @priority0, 'pending', @run_at0, @max_attempts0, @timeout_ms0, @now, @trace_parent, @trace_state),
+               (@queue1, @type1, @payload1, @priority1, 'pending', @run_at1, @max_attempts1, @timeout_ms1, @now, @trace_parent, @trace_state),
+               (@queue2, @type2, @payload2, @priority2, 'pending', @run_at2, @max_attempts2, @timeout_ms2, @now, @trace_parent, @trace_state),
+               (@queue3, @type3, @payload3, @priority3, 'pending', @run_at3, @max_attempts3, @timeout_ms3, @now, @trace_parent, @trace_state),
+               (@queue4, @type4, @payload4, @priority4, 'pending', @run_at4, @max_attempts4, @timeout_ms4, @now, @trace_parent, @trace_state),
+               (@queue5, @type5, @payload5, @priority5, 'pending', @run_at5, @max_attempts5, @timeout_ms5, @now, @trace_parent, @trace_state),
+               (@queue6, @type6, @payload6, @priority6, 'pending', @run_at6, @max_attempts6, @timeout_ms6, @now, @trace_parent, @trace_state),
+               (@queue7, @type7, @payload7, @priority7, 'pending', @run_at7, @max_attempts7, @timeout_ms7, @now, @trace_parent, @trace_state),
+               (@queue8, @type8, @payload8, @priority8, 'pending', @run_at8, @max_attempts8, @timeout_ms8, @now, @trace_parent, @trace_state),
+               (@queue9, @type9, @payload9, @priority9, 'pending', @run_at9, @max_attempts9, @timeout_ms9, @now, @trace_parent, @trace_state),
+               (@queue10, @type10, @payload10, @priority10, 'pending', @run_at10, @max_attempts10, @timeout_ms10, @now, @trace_parent, @trace_state),
+               (@queue11, @type11, @payload11, @priority11, 'pending', @run_at11, @max_attempts11, @timeout_ms11, @now, @trace_parent, @trace_state),
+               (@queue12, @type12, @payload12, @priority12, 'pending', @run_at12, @max_attempts12, @timeout_ms12, @now, @trace_parent, @trace_state),
+               (@queue13, @type13, @payload13, @priority13, 'pending', @run_at13, @max_attempts13, @timeout_ms13, @now, @trace_parent, @trace_state),
+               (@queue14, @type14, @payload14, @priority14, 'pending', @run_at14, @max_attempts14, @timeout_ms14, @now, @trace_parent, @trace_state),
+               (@queue15, @type15, @payload15, @priority15, 'pending', @run_at15, @max_attempts15, @timeout_ms15, @now, @trace_parent, @trace_state)
         RETURNING id;
         """;
 
@@ -90,9 +91,10 @@ internal static class JobSql
         RETURNING {{ClaimedColumns}};
         """;
 
-    // What a claim reads of each job: the recurring columns say which occurrence a schedule's job stands for.
+    // What a claim reads of each job: the recurring columns say which occurrence a schedule's job stands for, the
+    // trace columns which span enqueued it, and run_at since when it has been due.
     private const string ClaimedColumns =
-        "id, queue, type, payload, priority, attempt, max_attempts, timeout_ms, created_at, recurring_name, occurrence_at, occurrence_missed";
+        "id, queue, type, payload, priority, attempt, max_attempts, timeout_ms, created_at, recurring_name, occurrence_at, occurrence_missed, trace_parent, trace_state, run_at";
 
     private const string SelectClaimable = "SELECT " + ClaimedColumns;
 
@@ -186,7 +188,7 @@ internal static class JobSql
             last_error = CASE WHEN started_at IS NOT NULL THEN @error ELSE last_error END,
             lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL
         WHERE state = 'running' AND lease_expires_at <= @now
-        RETURNING queue, state;
+        RETURNING queue, state, type;
         """;
 
     public const string CompleteJob = """
@@ -240,7 +242,7 @@ internal static class JobSql
             cancel_requested = CASE WHEN state = 'running' THEN 1 ELSE cancel_requested END,
             finished_at = CASE WHEN state = 'pending' THEN @now ELSE finished_at END
         WHERE id = @id AND state IN ('pending', 'running')
-        RETURNING state AS State, queue AS Queue;
+        RETURNING state AS State, queue AS Queue, type AS Type, attempt AS Attempt;
         """;
 
     public const string RetryJob = """

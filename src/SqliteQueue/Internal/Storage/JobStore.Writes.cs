@@ -4,9 +4,13 @@ using Microsoft.Data.Sqlite;
 
 namespace SqliteQueue.Internal.Storage;
 
-/// <summary>A job to insert, already validated.</summary>
+/// <summary>A job to insert, already validated, with the W3C trace context it was enqueued in (null when none).</summary>
 internal readonly record struct JobInsert(
-    string Queue, string Type, string Payload, int Priority, long RunAtMs, int MaxAttempts, long? TimeoutMs, string? DedupKey);
+    string Queue, string Type, string Payload, int Priority, long RunAtMs, int MaxAttempts, long? TimeoutMs, string? DedupKey,
+    string? TraceParent = null, string? TraceState = null);
+
+/// <summary>What <see cref="JobStore.Cancel"/> did, and to which job: queue, type and attempt are null and 0 unless it found a live one.</summary>
+internal readonly record struct CancelOutcome(CancelResult Result, string? Queue, string? Type, int Attempt);
 
 /// <summary>
 /// The store's writes of jobs, each called inside <see cref="WriteAsync{TState, T}(TState, Func{JobStore, SqliteTransaction, TState, T}, CancellationToken)"/>:
@@ -14,7 +18,10 @@ internal readonly record struct JobInsert(
 /// </summary>
 internal sealed partial class JobStore
 {
-    public long Insert(SqliteTransaction tx, in JobInsert job, long now)
+    public long Insert(SqliteTransaction tx, in JobInsert job, long now) => Insert(tx, job, now, out _);
+
+    /// <summary>Inserts a job; <paramref name="created"/> is false when its deduplication key named a live job, whose id is returned.</summary>
+    public long Insert(SqliteTransaction tx, in JobInsert job, long now, out bool created)
     {
         var insert = Raw(JobSql.Enqueue, tx);
         insert.Set("@queue", job.Queue);
@@ -26,12 +33,17 @@ internal sealed partial class JobStore
         insert.Set(insert.Slot("@timeout_ms"), job.TimeoutMs);
         insert.Set("@dedup_key", job.DedupKey);
         insert.Set("@now", now);
+        insert.Set(insert.Slot("@trace_parent"), job.TraceParent);
+        insert.Set(insert.Slot("@trace_state"), job.TraceState);
         Claims.NotePending(job.Queue, job.Priority, job.RunAtMs);
         if (insert.ExecuteScalarInt64() is { } id)
         {
             _logger.JobEnqueued(id, job.Type, job.Queue);
+            created = true;
             return id;
         }
+
+        created = false;
 
         // The key is held by a live job: return that one.
         var find = Raw(JobSql.FindLiveDuplicate, tx);
@@ -43,9 +55,16 @@ internal sealed partial class JobStore
     }
 
     /// <summary>Inserts jobs in order, sixteen per statement where no deduplication key is involved.</summary>
-    public long[] InsertMany(SqliteTransaction tx, List<JobInsert> jobs, long now)
+    public long[] InsertMany(SqliteTransaction tx, List<JobInsert> jobs, long now) => InsertMany(tx, jobs, now, out _);
+
+    /// <summary>
+    /// As <see cref="InsertMany(SqliteTransaction, List{JobInsert}, long)"/>; <paramref name="existing"/> marks the jobs
+    /// whose deduplication key named a live job (whose id stands in their place), and is null when there was none.
+    /// </summary>
+    public long[] InsertMany(SqliteTransaction tx, List<JobInsert> jobs, long now, out bool[]? existing)
     {
         const int Chunk = 16;
+        existing = null;
         var ids = new long[jobs.Count];
         var i = 0;
         while (i < jobs.Count)
@@ -63,7 +82,13 @@ internal sealed partial class JobStore
             }
             else
             {
-                ids[i] = Insert(tx, jobs[i], now);
+                ids[i] = Insert(tx, jobs[i], now, out var created);
+                if (!created)
+                {
+                    existing ??= new bool[jobs.Count];
+                    existing[i] = true;
+                }
+
                 i++;
             }
         }
@@ -90,6 +115,8 @@ internal sealed partial class JobStore
         }
 
         command.Set("@now", now);
+        command.Set(command.Slot("@trace_parent"), jobs[start].TraceParent);
+        command.Set(command.Slot("@trace_state"), jobs[start].TraceState);
         Span<long> inserted = stackalloc long[16];
         var count = 0;
         try
@@ -213,18 +240,18 @@ internal sealed partial class JobStore
         };
     }
 
-    public CancelResult Cancel(SqliteTransaction tx, long id, long now)
+    public CancelOutcome Cancel(SqliteTransaction tx, long id, long now)
     {
-        var c = Writer.QueryFirstOrDefault<(string? State, string Queue)>(new CommandDefinition(Sql[JobSql.CancelJob], new { id, now }, tx));
+        var c = Writer.QueryFirstOrDefault<(string? State, string Queue, string Type, long Attempt)>(new CommandDefinition(Sql[JobSql.CancelJob], new { id, now }, tx));
         if (c.State is not null)
         {
             Counts.Add(c.Queue, c.State, +1);
-            return c.State == States.Cancelled ? CancelResult.Cancelled : CancelResult.CancellationRequested;
+            var result = c.State == States.Cancelled ? CancelResult.Cancelled : CancelResult.CancellationRequested;
+            return new CancelOutcome(result, c.Queue, c.Type, (int)c.Attempt);
         }
 
-        return Writer.ExecuteScalar<long>(new CommandDefinition(Sql[JobSql.JobExists], new { id }, tx)) != 0
-            ? CancelResult.AlreadyFinished
-            : CancelResult.NotFound;
+        var exists = Writer.ExecuteScalar<long>(new CommandDefinition(Sql[JobSql.JobExists], new { id }, tx)) != 0;
+        return new CancelOutcome(exists ? CancelResult.AlreadyFinished : CancelResult.NotFound, null, null, 0);
     }
 
     public bool Retry(SqliteTransaction tx, long id, long now)

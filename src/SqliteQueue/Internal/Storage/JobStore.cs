@@ -1,6 +1,8 @@
+using System.Diagnostics.Metrics;
 using Dapper;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
+using SqliteQueue.Internal.Diagnostics;
 
 namespace SqliteQueue.Internal.Storage;
 
@@ -23,7 +25,7 @@ internal sealed partial class JobStore : IDisposable, IAsyncDisposable
     private volatile bool _initialized;
     private volatile bool _disposed;
 
-    public JobStore(SqliteQueueOptions options, TimeProvider time, ILogger logger)
+    public JobStore(SqliteQueueOptions options, TimeProvider time, ILogger logger, IMeterFactory? meterFactory = null)
     {
         Options = options;
         Time = time;
@@ -34,6 +36,7 @@ internal sealed partial class JobStore : IDisposable, IAsyncDisposable
         Claims = new ClaimEngine(this, logger);
         _checkpointer = new Checkpointer(_connections, logger);
         _watch = new DataVersionWatch(_connections);
+        Metrics = new QueueMetrics(new StoreGauges(this), meterFactory);
     }
 
     public SqliteQueueOptions Options { get; }
@@ -86,10 +89,12 @@ internal sealed partial class JobStore : IDisposable, IAsyncDisposable
     /// <summary>
     /// As <see cref="WriteAsync{TState, T}(TState, Func{JobStore, SqliteTransaction, TState, T}, CancellationToken)"/>, for
     /// a write that makes jobs due now on the queue <paramref name="wakes"/> (<see cref="AnyQueue"/> for several):
-    /// claims parked on that queue run in the same transaction, after it.
+    /// claims parked on that queue run in the same transaction, after it. <c>committed</c>, when given, is called with
+    /// the result once committed, before later writes of the same commit are published (see <see cref="WriteItem{TState, T}.Committed"/>).
     /// </summary>
-    public Task<T> WriteAsync<TState, T>(TState state, Func<JobStore, SqliteTransaction, TState, T> work, string? wakes, CancellationToken cancellationToken) =>
-        _commit.WriteAsync(state, work, wakes, cancellationToken);
+    public Task<T> WriteAsync<TState, T>(
+        TState state, Func<JobStore, SqliteTransaction, TState, T> work, string? wakes, CancellationToken cancellationToken, Action<T>? committed = null) =>
+        _commit.WriteAsync(state, work, wakes, cancellationToken, committed);
 
     /// <inheritdoc cref="GroupCommit.ExclusiveAsync"/>
     public Task<T> ExclusiveAsync<T>(Func<SqliteConnection, T> work, CancellationToken cancellationToken) => _commit.ExclusiveAsync(work, cancellationToken);
@@ -207,6 +212,7 @@ internal sealed partial class JobStore : IDisposable, IAsyncDisposable
             Migrator.CheckCompatible(connection, DataSource);
             _connections.ApplyWriterPragmas(connection);
             Migrator.Migrate(connection, Sql, _logger);
+            FilePath = SqliteQueue.Internal.Maintenance.StorageFiles.DatabasePath(connection);
             _writer = connection;
             if (!IsMemory)
             {
@@ -266,6 +272,7 @@ internal sealed partial class JobStore : IDisposable, IAsyncDisposable
         }
 
         _disposed = true;
+        Metrics.Dispose();
         _checkpointer.Dispose();
         _commit.Gate.Wait();
         try

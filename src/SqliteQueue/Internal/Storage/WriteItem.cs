@@ -34,6 +34,13 @@ internal sealed class WriteItem<TState, T>(TState state, Func<JobStore, SqliteTr
     private bool _failed;
     private T _result = default!;
 
+    /// <summary>
+    /// Called with the result on the committing thread, before the results of the writes after it in the batch are
+    /// published: what it raises is seen before anything a later write of the same commit leads to (a claim of the job
+    /// just inserted, say).
+    /// </summary>
+    public Action<T>? Committed { get; init; }
+
     public override void Run(JobStore store, SqliteTransaction tx)
     {
         _result = work(store, tx, state);
@@ -50,6 +57,7 @@ internal sealed class WriteItem<TState, T>(TState state, Func<JobStore, SqliteTr
     {
         if (_ran && !_failed)
         {
+            Committed?.Invoke(_result);
             Completion.TrySetResult(_result);
         }
     }
