@@ -47,8 +47,10 @@ public sealed record JobEvent(JobEventKind Kind, long JobId, string Queue, strin
 /// <see cref="SqliteJobQueue.Subscribe"/>.
 /// </summary>
 /// <remarks>
-/// It is called after the change is committed, on a pool thread of the call that made it, in order for each job.
-/// Keep it quick: it runs inside the queue's own work (hand slow work to a channel of your own). An observer that
+/// It is called once the change is committed, in order for each job: <see cref="JobEventKind.Enqueued"/>, and the
+/// outcomes of a failed attempt, on the thread that commits the write, before the writes committed with it are
+/// answered; the others on a pool thread of the call that made the change. Keep it quick: it runs inside the queue's
+/// own work, and may hold up this process's other writes (hand slow work to a channel of your own). An observer that
 /// throws is logged and never breaks the queue or the other observers.
 /// </remarks>
 public interface IJobObserver
