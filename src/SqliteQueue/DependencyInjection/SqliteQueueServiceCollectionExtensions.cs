@@ -11,6 +11,7 @@ using SqliteQueue.Events;
 using SqliteQueue.Internal.Maintenance;
 using SqliteQueue.Internal.Recurring;
 using SqliteQueue.Maintenance;
+using SqliteQueue.Monitoring;
 using SqliteQueue.Recurring;
 using SqliteQueue.Scheduling;
 
@@ -21,7 +22,7 @@ public static class SqliteQueueServiceCollectionExtensions
 {
     /// <summary>
     /// Registers the queue store (<see cref="SqliteJobQueue"/>), <see cref="IQueueClient"/>, <see cref="IWorkerFactory"/>,
-    /// <see cref="IRecurringJobs"/>, <see cref="IQueueMaintenance"/> and validated <see cref="SqliteQueueOptions"/>, and
+    /// <see cref="IRecurringJobs"/>, <see cref="IQueueMaintenance"/>, <see cref="IQueueMonitor"/> and validated <see cref="SqliteQueueOptions"/>, and
     /// the hosted maintenance (see <see cref="SqliteQueueBuilder.ConfigureMaintenance"/>). Calling it again only adds configuration.
     /// </summary>
     /// <param name="services">The service collection.</param>
@@ -52,6 +53,7 @@ public static class SqliteQueueServiceCollectionExtensions
         services.TryAddSingleton<IWorkerFactory>(sp => sp.GetRequiredService<SqliteJobQueue>());
         services.TryAddSingleton(sp => sp.GetRequiredService<SqliteJobQueue>().Recurring);
         services.TryAddSingleton(sp => sp.GetRequiredService<SqliteJobQueue>().Maintenance);
+        services.TryAddSingleton(sp => sp.GetRequiredService<SqliteJobQueue>().Monitor);
         var builder = new SqliteQueueBuilder(services);
         builder.AddMaintenance();
         return builder;
