@@ -39,7 +39,7 @@ public sealed class HealthCheckAddOnTests
         var entry = report.Entries["jobs"];
         entry.Status.Should().Be(HealthStatus.Degraded);
         entry.Description.Should().Be(
-            "0 workers are live on the file, fewer than the 1 expected (MinLiveWorkers); jobs wait until one runs. "
+            "Live workers on the file: 0, fewer than the 1 expected (MinLiveWorkers); jobs wait until one runs. "
             + "No integrity check is recorded in the file (MaxIntegrityCheckAge): maintenance runs one daily, or call IQueueMaintenance.CheckIntegrityAsync.");
         entry.Data[QueueHealthFigures.IntegrityCheck].Should().Be("never");
     }

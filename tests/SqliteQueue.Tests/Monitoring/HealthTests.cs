@@ -65,7 +65,7 @@ public sealed class HealthTests
         var problem = report.Problems.Should().ContainSingle().Subject;
         problem.Figure.Should().Be("jobs.oldest_runnable_age_seconds:slow");
         problem.Status.Should().Be(QueueHealthStatus.Degraded);
-        problem.Description.Should().Be("Queue 'slow' has 1 runnable jobs and the oldest has waited 00:05:01, longer than the 00:05:00 allowed (MaxOldestRunnableAge): its workers are missing, stuck or too few.");
+        problem.Description.Should().Be("Queue 'slow' has 1 runnable job and the oldest has waited 00:05:01, longer than the 00:05:00 allowed (MaxOldestRunnableAge): its workers are missing, stuck or too few.");
         report.Data["jobs.oldest_runnable_age_seconds:slow"].Should().Be(301.0);
         report.Data["jobs.oldest_runnable_age_seconds:fresh"].Should().Be(61.0);
         report.Data[QueueHealthFigures.OldestRunnableAge].Should().Be(301.0);
@@ -129,7 +129,7 @@ public sealed class HealthTests
 
         report.Status.Should().Be(QueueHealthStatus.Degraded);
         report.Problems.Should().ContainSingle().Which.Should().Be(new QueueHealthProblem(QueueHealthFigures.LiveWorkers, QueueHealthStatus.Degraded,
-            "0 workers are live on the file, fewer than the 1 expected (MinLiveWorkers); jobs wait until one runs."));
+            "Live workers on the file: 0, fewer than the 1 expected (MinLiveWorkers); jobs wait until one runs."));
         (await db.Queue.Monitor.CheckHealthAsync(new QueueHealthOptions { MinLiveWorkers = null })).Status.Should().Be(QueueHealthStatus.Healthy);
     }
 
@@ -195,7 +195,7 @@ public sealed class HealthTests
 
         report.Status.Should().Be(QueueHealthStatus.Degraded);
         report.Problems.Should().ContainSingle().Which.Description.Should().Be(
-            "1 recurring schedules are broken and do not fire until fixed: nightly (MaxBrokenRecurringJobs 0).");
+            "Broken recurring schedules, which do not fire until fixed: 1 (nightly), more than the 0 allowed (MaxBrokenRecurringJobs).");
         report.Data[QueueHealthFigures.BrokenRecurringJobs].Should().Be(1L);
         report.Data[QueueHealthFigures.BrokenRecurringNames].Should().Be("nightly");
         (await db.Queue.Monitor.CheckHealthAsync(new QueueHealthOptions { MaxBrokenRecurringJobs = 1 })).Status.Should().Be(QueueHealthStatus.Healthy);

@@ -42,14 +42,14 @@ internal static class HealthRules
         if (o.MaxDeadPerHour is { } maxDead && r.DeadLastHour > maxDead)
         {
             problems.Add(new QueueHealthProblem(QueueHealthFigures.DeadLastHour, QueueHealthStatus.Degraded,
-                Invariant($"{r.DeadLastHour} jobs died in the last hour, more than the {maxDead} allowed (MaxDeadPerHour).")));
+                Invariant($"{Count(r.DeadLastHour, "job")} died in the last hour, more than the {maxDead} allowed (MaxDeadPerHour).")));
         }
 
         data[QueueHealthFigures.LiveWorkers] = r.LiveWorkers;
         if (o.MinLiveWorkers is { } minWorkers && r.LiveWorkers < minWorkers)
         {
             problems.Add(new QueueHealthProblem(QueueHealthFigures.LiveWorkers, QueueHealthStatus.Degraded,
-                Invariant($"{r.LiveWorkers} workers are live on the file, fewer than the {minWorkers} expected (MinLiveWorkers); jobs wait until one runs.")));
+                Invariant($"Live workers on the file: {r.LiveWorkers}, fewer than the {minWorkers} expected (MinLiveWorkers); jobs wait until one runs.")));
         }
 
         data[QueueHealthFigures.FileBytes] = r.FileBytes;
@@ -67,7 +67,7 @@ internal static class HealthRules
         if (o.MaxBrokenRecurringJobs is { } maxBroken && r.BrokenRecurring.Count > maxBroken)
         {
             problems.Add(new QueueHealthProblem(QueueHealthFigures.BrokenRecurringJobs, QueueHealthStatus.Degraded,
-                Invariant($"{r.BrokenRecurring.Count} recurring schedules are broken and do not fire until fixed: {string.Join(", ", r.BrokenRecurring)} (MaxBrokenRecurringJobs {maxBroken}).")));
+                Invariant($"Broken recurring schedules, which do not fire until fixed: {r.BrokenRecurring.Count} ({string.Join(", ", r.BrokenRecurring)}), more than the {maxBroken} allowed (MaxBrokenRecurringJobs).")));
         }
 
         if (r.Prune is { } prune)
@@ -108,7 +108,7 @@ internal static class HealthRules
             if (o.MaxOldestRunnableAge is { } max && age > max)
             {
                 problems.Add(new QueueHealthProblem(figure, QueueHealthStatus.Degraded,
-                    Invariant($"Queue '{row.Queue}' has {row.Count} runnable jobs and the oldest has waited {Describe(age)}, longer than the {max} allowed (MaxOldestRunnableAge): its workers are missing, stuck or too few.")));
+                    Invariant($"Queue '{row.Queue}' has {Count(row.Count, "runnable job")} and the oldest has waited {Describe(age)}, longer than the {max} allowed (MaxOldestRunnableAge): its workers are missing, stuck or too few.")));
             }
         }
 
@@ -145,6 +145,8 @@ internal static class HealthRules
                 Invariant($"The last integrity check ran {Describe(age)} ago, longer than the {max} allowed (MaxIntegrityCheckAge).")));
         }
     }
+
+    private static string Count(long n, string what) => n == 1 ? "1 " + what : n.ToString(CultureInfo.InvariantCulture) + " " + what + "s";
 
     private static double Seconds(long ms) => Math.Max(0, ms) / 1000.0;
 
