@@ -7,9 +7,11 @@ using SqliteQueue.Diagnostics;
 using SqliteQueue.Events;
 using SqliteQueue.Internal;
 using SqliteQueue.Internal.Maintenance;
+using SqliteQueue.Internal.Monitoring;
 using SqliteQueue.Internal.Recurring;
 using SqliteQueue.Internal.Storage;
 using SqliteQueue.Maintenance;
+using SqliteQueue.Monitoring;
 using SqliteQueue.Recurring;
 
 namespace SqliteQueue;
@@ -51,7 +53,11 @@ public sealed class SqliteJobQueue : IWorkerFactory, IDisposable, IAsyncDisposab
         RecurringJobs = new RecurringJobs(_store, _loggerFactory.CreateLogger("SqliteQueue.Recurring"));
         _scheduler = new RecurringScheduler(_store, RecurringJobs, _loggerFactory.CreateLogger("SqliteQueue.Recurring"));
         _maintenance = new QueueMaintenance(_store);
+        Monitor = new QueueMonitor(_store, _loggerFactory.CreateLogger("SqliteQueue.Health"));
     }
+
+    /// <summary>The live workers of every process on this file, and the file's health report.</summary>
+    public IQueueMonitor Monitor { get; }
 
     private readonly QueueMaintenance _maintenance;
 

@@ -87,6 +87,14 @@ public sealed class SqliteQueueOptions
     /// <value>The default is 1 second. 10 milliseconds to 1 hour.</value>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// How often each hosted worker group beats its row in the file's worker registry (see
+    /// <see cref="Monitoring.IQueueMonitor.ListWorkersAsync"/>). A row expires three intervals after its last beat: a
+    /// worker whose process died leaves listings and the live-worker count by then. Each beat is one small write.
+    /// </summary>
+    /// <value>The default is 10 seconds. 100 milliseconds to 1 hour.</value>
+    public TimeSpan WorkerHeartbeatInterval { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>The largest payload accepted, in UTF-16 characters.</summary>
     /// <value>The default is 1,048,576. 1 to 268,435,456.</value>
     public int MaxPayloadLength { get; set; } = 1 << 20;

@@ -29,6 +29,10 @@ internal static class HandlerMode
             {
                 o.ConnectionString = "Data Source=" + settings.DbPath;
                 o.PollInterval = TimeSpan.FromMilliseconds(50);
+                if (settings.WorkerHeartbeatMs is { } beat)
+                {
+                    o.WorkerHeartbeatInterval = TimeSpan.FromMilliseconds(beat);
+                }
             })
             .AddHandler<Work, WorkHandler>(JobType)
             .AddWorker(o =>

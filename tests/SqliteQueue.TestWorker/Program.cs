@@ -128,10 +128,11 @@ internal partial class Program
 
 internal sealed record Settings(
     string DbPath, string WorkerId, int LeaseMs, int Batch, int HoldMs, int IdleExitMs, bool ControlStdin, bool Handlers, int Concurrency,
-    bool Recurring = false, long SimOriginMs = 0, long RealOriginMs = 0, double Speed = 1, bool Maintenance = false, bool NoMaintenance = false)
+    bool Recurring = false, long SimOriginMs = 0, long RealOriginMs = 0, double Speed = 1, bool Maintenance = false, bool NoMaintenance = false,
+    int? WorkerHeartbeatMs = null)
 {
     public const string Usage =
-        "usage: SqliteQueue.TestWorker --db <path> --worker-id <id> [--lease-ms <n>] [--batch <n>] [--hold-ms <n>] [--idle-exit-ms <n>] [--control-stdin] [--handlers [--concurrency <n>]]"
+        "usage: SqliteQueue.TestWorker --db <path> --worker-id <id> [--lease-ms <n>] [--batch <n>] [--hold-ms <n>] [--idle-exit-ms <n>] [--control-stdin] [--handlers [--concurrency <n>] [--worker-heartbeat-ms <n>]]"
         + " | --db <path> --worker-id <id> --recurring --sim-origin-ms <unix ms> --real-origin-ms <unix ms> [--speed <x>] [--control-stdin]"
         + " | --db <path> --worker-id <id> --maintenance";
 
@@ -140,6 +141,7 @@ internal sealed record Settings(
         string? db = null;
         string? id = null;
         int lease = 30_000, batch = 1, hold = 0, idle = 1_000, concurrency = 1;
+        int? workerHeartbeat = null;
         bool control = false, handlers = false, recurring = false, maintenance = false, noMaintenance = false;
         long? simOrigin = null, realOrigin = null;
         var speed = 1.0;
@@ -185,6 +187,9 @@ internal sealed record Settings(
                 case "--concurrency" when int.TryParse(value, CultureInfo.InvariantCulture, out var n) && n > 0:
                     concurrency = n;
                     break;
+                case "--worker-heartbeat-ms" when int.TryParse(value, CultureInfo.InvariantCulture, out var n) && n > 0:
+                    workerHeartbeat = n;
+                    break;
                 case "--sim-origin-ms" when long.TryParse(value, CultureInfo.InvariantCulture, out var ms):
                     simOrigin = ms;
                     break;
@@ -204,6 +209,6 @@ internal sealed record Settings(
             return null;
         }
 
-        return new Settings(db, id, lease, batch, hold, idle, control, handlers, concurrency, recurring, simOrigin ?? 0, realOrigin ?? 0, speed, maintenance, noMaintenance);
+        return new Settings(db, id, lease, batch, hold, idle, control, handlers, concurrency, recurring, simOrigin ?? 0, realOrigin ?? 0, speed, maintenance, noMaintenance, workerHeartbeat);
     }
 }

@@ -48,6 +48,7 @@ internal sealed partial class SqliteQueueOptionsValidator : IValidateOptions<Sql
         Range(failures, nameof(options.DefaultMaxAttempts), options.DefaultMaxAttempts, 1, 1000);
         Range(failures, nameof(options.DefaultLeaseDuration), options.DefaultLeaseDuration, TimeSpan.FromSeconds(1), TimeSpan.FromDays(1));
         Range(failures, nameof(options.PollInterval), options.PollInterval, TimeSpan.FromMilliseconds(10), TimeSpan.FromHours(1));
+        Range(failures, nameof(options.WorkerHeartbeatInterval), options.WorkerHeartbeatInterval, TimeSpan.FromMilliseconds(100), TimeSpan.FromHours(1));
         Range(failures, nameof(options.MaxPayloadLength), options.MaxPayloadLength, 1, 1 << 28);
 
         if (options.DefaultStrategy is null)

@@ -12,6 +12,7 @@ using SqliteQueue.Events;
 using SqliteQueue.Internal.Maintenance;
 using SqliteQueue.Internal.Recurring;
 using SqliteQueue.Maintenance;
+using SqliteQueue.Monitoring;
 using SqliteQueue.Recurring;
 using SqliteQueue.Scheduling;
 
@@ -22,7 +23,7 @@ public static class SqliteQueueServiceCollectionExtensions
 {
     /// <summary>
     /// Registers the queue store (<see cref="SqliteJobQueue"/>), <see cref="IQueueClient"/>, <see cref="IWorkerFactory"/>,
-    /// <see cref="IRecurringJobs"/>, <see cref="IQueueMaintenance"/> and validated <see cref="SqliteQueueOptions"/>, and
+    /// <see cref="IRecurringJobs"/>, <see cref="IQueueMaintenance"/>, <see cref="IQueueMonitor"/> and validated <see cref="SqliteQueueOptions"/>, and
     /// the hosted maintenance (see <see cref="SqliteQueueBuilder.ConfigureMaintenance"/>). Calling it again only adds configuration.
     /// </summary>
     /// <param name="services">The service collection.</param>
@@ -57,6 +58,7 @@ public static class SqliteQueueServiceCollectionExtensions
         services.TryAddSingleton<IWorkerFactory>(sp => sp.GetRequiredService<SqliteJobQueue>());
         services.TryAddSingleton(sp => sp.GetRequiredService<SqliteJobQueue>().Recurring);
         services.TryAddSingleton(sp => sp.GetRequiredService<SqliteJobQueue>().Maintenance);
+        services.TryAddSingleton(sp => sp.GetRequiredService<SqliteJobQueue>().Monitor);
         var builder = new SqliteQueueBuilder(services);
         builder.AddMaintenance();
         return builder;

@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging;
 
 namespace SqliteQueue.Internal;
 
-/// <summary>Every log line of the library. Event ids: 1xxx store and client, 2xxx worker, 3xxx recurring jobs, 4xxx maintenance.</summary>
+/// <summary>Every log line of the library. Event ids: 1xxx store and client, 2xxx worker (212x its registration), 3xxx recurring jobs, 4xxx maintenance, 5xxx health.</summary>
 internal static partial class Log
 {
     [LoggerMessage(1001, LogLevel.Information, "Queue database {DataSource} migrated tables with prefix '{Prefix}' to schema version {Version}")]
@@ -154,4 +154,24 @@ internal static partial class Log
 
     [LoggerMessage(4008, LogLevel.Debug, "Checkpoint of {DataSource} ({Mode}): {Checkpointed} of {Frames} frames, busy {Busy}, WAL now {WalBytes} bytes")]
     public static partial void Checkpointed(this ILogger logger, string dataSource, string mode, long checkpointed, long frames, bool busy, long walBytes);
+    [LoggerMessage(2120, LogLevel.Debug, "Worker {WorkerId} registered on {Host} (process {ProcessId}); it beats every {Interval}")]
+    public static partial void WorkerRegistered(this ILogger logger, string workerId, string host, int processId, TimeSpan interval);
+
+    [LoggerMessage(2121, LogLevel.Warning, "Worker {WorkerId} could not write its registration; it tries again in {Interval}")]
+    public static partial void WorkerBeatFailed(this ILogger logger, Exception ex, string workerId, TimeSpan interval);
+
+    [LoggerMessage(2122, LogLevel.Warning, "Worker {WorkerId} on {Host} (process {ProcessId}) stopped beating without unregistering (its process died or hung); its registration expired and was removed")]
+    public static partial void WorkerExpired(this ILogger logger, string workerId, string host, long processId);
+
+    [LoggerMessage(2123, LogLevel.Debug, "Worker {WorkerId} removed its registration")]
+    public static partial void WorkerUnregistered(this ILogger logger, string workerId);
+
+    [LoggerMessage(2124, LogLevel.Warning, "Worker {WorkerId} could not remove its registration at stop; it is listed until it expires, within {Expiry}")]
+    public static partial void WorkerUnregisterFailed(this ILogger logger, Exception ex, string workerId, TimeSpan expiry);
+
+    [LoggerMessage(5001, LogLevel.Debug, "Health of {DataSource}: {Status} with {ProblemCount} problems")]
+    public static partial void HealthChecked(this ILogger logger, string dataSource, string status, int problemCount);
+
+    [LoggerMessage(5002, LogLevel.Warning, "Health check of {DataSource} could not read the store")]
+    public static partial void HealthReadFailed(this ILogger logger, Exception ex, string dataSource);
 }

@@ -42,7 +42,7 @@ internal sealed class WorkerProcess : IDisposable
         ]);
 
     /// <summary>A process running the hosted worker with handlers (see the test worker's HandlerMode); it starts at once.</summary>
-    public static WorkerProcess StartHosted(string dbPath, string workerId, int leaseMs, int concurrency, int holdMs, bool maintenance = true) =>
+    public static WorkerProcess StartHosted(string dbPath, string workerId, int leaseMs, int concurrency, int holdMs, bool maintenance = true, int? workerHeartbeatMs = null) =>
         Launch(workerId,
         [
             "--db", dbPath,
@@ -52,6 +52,7 @@ internal sealed class WorkerProcess : IDisposable
             "--hold-ms", Number(holdMs),
             "--handlers",
             .. maintenance ? Array.Empty<string>() : ["--no-maintenance"],
+            .. workerHeartbeatMs is { } beat ? ["--worker-heartbeat-ms", Number(beat)] : Array.Empty<string>(),
         ]);
 
     /// <summary>A process running only the queue's maintenance on short intervals (see the test worker's MaintenanceMode); it starts at once.</summary>
@@ -108,6 +109,9 @@ internal sealed class WorkerProcess : IDisposable
     }
 
     public bool HasExited => _process.HasExited;
+
+    /// <summary>The OS process id.</summary>
+    public int ProcessId => _process.Id;
 
     public int ExitCode => _process.ExitCode;
 

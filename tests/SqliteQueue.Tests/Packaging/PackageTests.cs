@@ -70,6 +70,29 @@ public sealed class PackageTests(PackedPackage package) : IClassFixture<PackedPa
     }
 
     [Fact]
+    public void The_health_checks_add_on_is_packed_against_this_version_of_the_core()
+    {
+        PackSucceeded();
+        using var archive = ZipFile.OpenRead(package.HealthChecksPackagePath);
+        var entries = archive.Entries.Select(e => e.FullName).ToList();
+        entries.Should().Contain(["lib/net10.0/SqliteQueue.HealthChecks.dll", "lib/net10.0/SqliteQueue.HealthChecks.xml", "README.md"]);
+        entries.Should().NotContain("lib/net10.0/SqliteQueue.dll", "the core comes as its own package");
+
+        var nuspec = XDocument.Parse(ReadText(archive.GetEntry("SqliteQueue.HealthChecks.nuspec")!));
+        var ns = nuspec.Root!.GetDefaultNamespace();
+        var metadata = nuspec.Root.Element(ns + "metadata")!;
+        ((string?)metadata.Element(ns + "id")).Should().Be(PackedPackage.HealthChecksId);
+        ((string?)metadata.Element(ns + "readme")).Should().Be("README.md");
+        var dependencies = metadata.Element(ns + "dependencies")!.Descendants(ns + "dependency")
+            .ToDictionary(d => (string)d.Attribute("id")!, d => (string)d.Attribute("version")!, StringComparer.OrdinalIgnoreCase);
+        dependencies.Should().BeEquivalentTo(new Dictionary<string, string>
+        {
+            [PackedPackage.Id] = package.Version,
+            ["Microsoft.Extensions.Diagnostics.HealthChecks"] = package.PinnedVersions()["Microsoft.Extensions.Diagnostics.HealthChecks"],
+        });
+    }
+
+    [Fact]
     public async Task A_fresh_console_project_restores_the_package_and_completes_a_job()
     {
         PackSucceeded();
@@ -92,6 +115,9 @@ public sealed class PackageTests(PackedPackage package) : IClassFixture<PackedPa
         var pack = package.Pack!;
         pack.ExitCode.Should().Be(0, pack.Describe());
         File.Exists(package.PackagePath).Should().BeTrue(pack.Describe());
+        var addOn = package.PackHealthChecks!;
+        addOn.ExitCode.Should().Be(0, addOn.Describe());
+        File.Exists(package.HealthChecksPackagePath).Should().BeTrue(addOn.Describe());
     }
 
     private static string ReadText(ZipArchiveEntry entry)
@@ -135,17 +161,22 @@ public sealed class PackageTests(PackedPackage package) : IClassFixture<PackedPa
               </PropertyGroup>
               <ItemGroup>
                 <PackageReference Include="SqliteQueue" Version="{package.Version}" />
+                <PackageReference Include="SqliteQueue.HealthChecks" Version="{package.Version}" />
                 <PackageReference Include="Microsoft.Extensions.DependencyInjection" Version="10.0.14" />
+                <PackageReference Include="Microsoft.Extensions.Logging" Version="10.0.14" />
               </ItemGroup>
             </Project>
             """);
 
         File.WriteAllText(Path.Combine(project, "Program.cs"), """
             using Microsoft.Extensions.DependencyInjection;
+            using Microsoft.Extensions.Diagnostics.HealthChecks;
             using SqliteQueue;
 
             var services = new ServiceCollection();
+            services.AddLogging();
             services.AddSqliteQueue(o => o.ConnectionString = $"Data Source={args[0]}");
+            services.AddHealthChecks().AddSqliteQueue(o => { o.MinLiveWorkers = null; o.MaxIntegrityCheckAge = null; }, tags: ["ready"]);
             await using var provider = services.BuildServiceProvider();
 
             var client = provider.GetRequiredService<IQueueClient>();
@@ -190,6 +221,14 @@ public sealed class PackageTests(PackedPackage package) : IClassFixture<PackedPa
             {
                 Console.Error.WriteLine($"the recurring job did not fire: {fired.Count} jobs claimed");
                 return 5;
+            }
+
+            // The add-on, from its own package, through the health-check service.
+            var health = (await provider.GetRequiredService<HealthCheckService>().CheckHealthAsync()).Entries["sqlitequeue"];
+            if (health.Status != HealthStatus.Healthy || !health.Data.ContainsKey("workers.live"))
+            {
+                Console.Error.WriteLine($"the health check reported {health.Status}: {health.Description}");
+                return 6;
             }
 
             Console.WriteLine("OK");

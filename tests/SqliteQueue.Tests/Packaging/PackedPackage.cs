@@ -3,7 +3,7 @@ using System.Xml.Linq;
 namespace SqliteQueue.Tests.Packaging;
 
 /// <summary>
-/// Packs src/SqliteQueue once, in Release, into a temporary folder, under a version no other run uses, so a
+/// Packs src/SqliteQueue and its add-on src/SqliteQueue.HealthChecks once, in Release, into a temporary folder, under a version no other run uses, so a
 /// package of the same version left in the global packages folder cannot stand in for the fresh one. Build
 /// output goes to a temporary artifacts folder, not the work tree. Disposing deletes the temporary folders and
 /// the global packages folder's copy of that version.
@@ -11,6 +11,8 @@ namespace SqliteQueue.Tests.Packaging;
 public sealed class PackedPackage : IAsyncLifetime
 {
     public const string Id = "SqliteQueue";
+
+    public const string HealthChecksId = "SqliteQueue.HealthChecks";
 
     private static readonly TimeSpan PackTimeout = TimeSpan.FromMinutes(8);
 
@@ -38,8 +40,13 @@ public sealed class PackedPackage : IAsyncLifetime
 
     public string SymbolsPackagePath => Path.Combine(Feed, $"{Id}.{Version}.snupkg");
 
-    /// <summary>The <c>dotnet pack</c> run, for failure messages.</summary>
+    public string HealthChecksPackagePath => Path.Combine(Feed, $"{HealthChecksId}.{Version}.nupkg");
+
+    /// <summary>The <c>dotnet pack</c> run of the core, for failure messages.</summary>
     internal DotnetResult? Pack { get; private set; }
+
+    /// <summary>The <c>dotnet pack</c> run of the add-on, after the core's: its build of the core is then up to date.</summary>
+    internal DotnetResult? PackHealthChecks { get; private set; }
 
     /// <summary>The versions pinned in the repository's Directory.Packages.props, by package id.</summary>
     public IReadOnlyDictionary<string, string> PinnedVersions()
@@ -52,22 +59,32 @@ public sealed class PackedPackage : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Directory.CreateDirectory(Feed);
-        Pack = await DotnetCli.RunAsync(
-            RepoRoot,
-            PackTimeout,
-            "pack", Path.Combine(RepoRoot, "src", "SqliteQueue", "SqliteQueue.csproj"),
-            "-c", "Release",
-            "-o", Feed,
-            "--artifacts-path", Path.Combine(Root, "artifacts"),
-            $"-p:Version={Version}",
-            "-nodeReuse:false",
-            "-p:UseSharedCompilation=false");
+        Pack = await PackAsync(Path.Combine("src", "SqliteQueue", "SqliteQueue.csproj"));
+        if (Pack.ExitCode == 0)
+        {
+            PackHealthChecks = await PackAsync(Path.Combine("src", "SqliteQueue.HealthChecks", "SqliteQueue.HealthChecks.csproj"));
+        }
     }
+
+    private Task<DotnetResult> PackAsync(string project) => DotnetCli.RunAsync(
+        RepoRoot,
+        PackTimeout,
+        "pack", Path.Combine(RepoRoot, project),
+        "-c", "Release",
+        "-o", Feed,
+        "--artifacts-path", Path.Combine(Root, "artifacts"),
+        $"-p:Version={Version}",
+        "-nodeReuse:false",
+        "-p:UseSharedCompilation=false");
 
     public Task DisposeAsync()
     {
         TryDelete(Root);
-        TryDelete(Path.Combine(GlobalPackagesFolder(), Id.ToLowerInvariant(), Version.ToLowerInvariant()));
+        foreach (var id in new[] { Id, HealthChecksId })
+        {
+            TryDelete(Path.Combine(GlobalPackagesFolder(), id.ToLowerInvariant(), Version.ToLowerInvariant()));
+        }
+
         return Task.CompletedTask;
     }
 

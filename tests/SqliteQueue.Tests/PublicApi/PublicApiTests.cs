@@ -10,11 +10,15 @@ namespace SqliteQueue.Tests.PublicApi;
 /// </summary>
 public sealed class PublicApiTests
 {
-    [Fact]
-    public void Public_api_matches_the_checked_in_listing()
+    public static TheoryData<string> Packages => new() { "SqliteQueue", "SqliteQueue.HealthChecks" };
+
+    /// <summary>Each package has its own listing, SqliteQueue.api.txt and SqliteQueue.HealthChecks.api.txt.</summary>
+    [Theory]
+    [MemberData(nameof(Packages))]
+    public void Public_api_matches_the_checked_in_listing(string package)
     {
-        var actual = Describe(typeof(SqliteJobQueue).Assembly);
-        var path = Path.Combine(RepoRoot(), "tests", "SqliteQueue.Tests", "PublicApi", "SqliteQueue.api.txt");
+        var actual = Describe(AssemblyOf(package));
+        var path = Path.Combine(RepoRoot(), "tests", "SqliteQueue.Tests", "PublicApi", package + ".api.txt");
 
         if (Environment.GetEnvironmentVariable("SQLITEQUEUE_UPDATE_API") == "1")
         {
@@ -25,15 +29,23 @@ public sealed class PublicApiTests
         actual.Should().Be(expected, "the public API changed; if intended, rerun with SQLITEQUEUE_UPDATE_API=1 and commit the listing");
     }
 
-    [Fact]
-    public void Every_public_class_is_sealed_static_or_built_for_extension()
+    [Theory]
+    [MemberData(nameof(Packages))]
+    public void Every_public_class_is_sealed_static_or_built_for_extension(string package)
     {
-        var open = typeof(SqliteJobQueue).Assembly.GetExportedTypes()
+        var open = AssemblyOf(package).GetExportedTypes()
             .Where(t => t.IsClass && !t.IsSealed && !t.IsAbstract && t != typeof(SqliteQueueException))
             .Select(t => t.FullName);
 
         open.Should().BeEmpty();
     }
+
+    private static Assembly AssemblyOf(string package) => package switch
+    {
+        "SqliteQueue" => typeof(SqliteJobQueue).Assembly,
+        "SqliteQueue.HealthChecks" => typeof(SqliteQueue.HealthChecks.SqliteQueueHealthCheck).Assembly,
+        _ => throw new ArgumentOutOfRangeException(nameof(package), package, "Not a package of this repository."),
+    };
 
     private static string Describe(Assembly assembly)
     {

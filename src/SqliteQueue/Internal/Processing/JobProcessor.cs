@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using SqliteQueue.DependencyInjection;
+using SqliteQueue.Internal.Monitoring;
 using SqliteQueue.Internal.Storage;
 
 namespace SqliteQueue.Internal.Processing;
@@ -20,6 +21,7 @@ internal sealed class JobProcessor
     private readonly QueueWorkerOptions _options;
     private readonly JobRunner _runner;
     private readonly LeaseHeartbeat _heartbeat;
+    private readonly WorkerRegistration _registration;
     private readonly PrefetchGauge _prefetch;
     private readonly TimeSpan _pollCheck;
     private readonly ILogger _logger;
@@ -49,6 +51,7 @@ internal sealed class JobProcessor
             BackoffPolicy = options.BackoffPolicy,
         });
         _prefetch = new PrefetchGauge(options.Prefetch);
+        _registration = new WorkerRegistration(_store, _worker.WorkerId, options.Queues, options.Concurrency, _logger);
         _heartbeat = new LeaseHeartbeat(_worker, _store.Time, options.HeartbeatInterval ?? options.LeaseDuration / 3, _running, _logger);
         _dispatcher = new SlotDispatcher(options.Concurrency, _worker, _running, Forget, _logger);
         _runner = new JobRunner(_store, _worker, registry, pipeline ?? HandlerPipeline.Empty, scopes, _dispatcher, Forget, _logger);
@@ -69,6 +72,12 @@ internal sealed class JobProcessor
         // The store's calls complete synchronously; yield so a host's start-up is never held by the first claim.
         await Task.Yield();
         _store.CancelRequested += OnCancelRequested;
+
+        // Registered before the first claim, so a worker that runs jobs is listed; a failure is logged and the next
+        // beat writes the row instead.
+        await _registration.RegisterAsync(stoppingToken).ConfigureAwait(false);
+        using var registrationStop = new CancellationTokenSource();
+        var beats = _registration.BeatAsync(registrationStop.Token);
         using var heartbeatStop = new CancellationTokenSource();
         using var dispatchStop = new CancellationTokenSource();
         var heartbeat = _heartbeat.RunAsync(heartbeatStop.Token);
@@ -86,6 +95,11 @@ internal sealed class JobProcessor
             await ShutdownAsync().ConfigureAwait(false);
             await heartbeatStop.CancelAsync().ConfigureAwait(false);
             await heartbeat.ConfigureAwait(false);
+
+            // Listed until its jobs were settled or released; then gone at once, not at its expiry.
+            await registrationStop.CancelAsync().ConfigureAwait(false);
+            await beats.ConfigureAwait(false);
+            await _registration.UnregisterAsync().ConfigureAwait(false);
             _store.CancelRequested -= OnCancelRequested;
             _logger.ProcessorStopped(WorkerId);
         }

@@ -121,7 +121,8 @@ internal static class Migrator
         }
     }
 
-    private static int PrefixVersion(SqliteConnection connection, SqliteTransaction transaction, SqlText sql)
+    /// <summary>The schema version of the tables with <paramref name="sql"/>'s prefix: the last migration whose first table exists. Reads only.</summary>
+    public static int PrefixVersion(SqliteConnection connection, SqliteTransaction? transaction, SqlText sql)
     {
         var version = 0;
         foreach (var (migrationVersion, script) in Migrations)

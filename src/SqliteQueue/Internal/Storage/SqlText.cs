@@ -3,7 +3,7 @@ using System.Reflection;
 namespace SqliteQueue.Internal.Storage;
 
 /// <summary>
-/// The <see cref="JobSql"/>, <see cref="Recurring.RecurringSql"/> and <see cref="Maintenance.MaintenanceSql"/> constants with the table prefix filled in, rendered once per store. Lookups are by
+/// The <see cref="JobSql"/>, <see cref="Recurring.RecurringSql"/>, <see cref="Maintenance.MaintenanceSql"/> and <see cref="Monitoring.MonitoringSql"/> constants with the table prefix filled in, rendered once per store. Lookups are by
 /// reference, since callers always pass the constants themselves.
 /// </summary>
 internal sealed class SqlText
@@ -25,10 +25,10 @@ internal sealed class SqlText
 
     public string this[string template] => _rendered.TryGetValue(template, out var sql)
         ? sql
-        : throw new InvalidOperationException("Only JobSql, RecurringSql and MaintenanceSql constants can be rendered.");
+        : throw new InvalidOperationException("Only JobSql, RecurringSql, MaintenanceSql and MonitoringSql constants can be rendered.");
 
     // String constants are interned by the runtime, so interning the reflected values yields the very references callers pass.
-    public static IReadOnlyList<string> AllTemplates { get; } = new[] { typeof(JobSql), typeof(Recurring.RecurringSql), typeof(Maintenance.MaintenanceSql) }
+    public static IReadOnlyList<string> AllTemplates { get; } = new[] { typeof(JobSql), typeof(Recurring.RecurringSql), typeof(Maintenance.MaintenanceSql), typeof(Monitoring.MonitoringSql) }
         .SelectMany(t => t.GetFields(BindingFlags.Public | BindingFlags.Static))
         .Where(f => f.IsLiteral && f.FieldType == typeof(string))
         .Select(f => string.Intern((string)f.GetRawConstantValue()!))
