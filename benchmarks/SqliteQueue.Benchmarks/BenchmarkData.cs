@@ -149,8 +149,11 @@ internal static class BenchmarkData
         {
             using var ddl = connection.CreateCommand();
             ddl.Transaction = tx;
-            ddl.CommandText = SqlText.Render(Migrator.Migrations[0].Script, Prefix);
-            ddl.ExecuteNonQuery();
+            foreach (var (_, script) in Migrator.Migrations)
+            {
+                ddl.CommandText = SqlText.Render(script, Prefix);
+                ddl.ExecuteNonQuery();
+            }
             tx.Commit();
         }
 
@@ -162,7 +165,7 @@ internal static class BenchmarkData
     {
         var insert = connection.CreateCommand();
         insert.CommandText = SqlText.Render(JobSql.Enqueue, Prefix);
-        foreach (var name in new[] { "@queue", "@type", "@payload", "@priority", "@run_at", "@max_attempts", "@timeout_ms", "@dedup_key", "@now" })
+        foreach (var name in new[] { "@queue", "@type", "@payload", "@priority", "@run_at", "@max_attempts", "@timeout_ms", "@dedup_key", "@now", "@trace_parent", "@trace_state" })
         {
             insert.Parameters.Add(new SqliteParameter(name, null));
         }
@@ -172,6 +175,8 @@ internal static class BenchmarkData
         insert.Parameters["@max_attempts"].Value = 5;
         insert.Parameters["@timeout_ms"].Value = DBNull.Value;
         insert.Parameters["@dedup_key"].Value = DBNull.Value;
+        insert.Parameters["@trace_parent"].Value = DBNull.Value;
+        insert.Parameters["@trace_state"].Value = DBNull.Value;
         insert.Prepare();
         return insert;
     }
