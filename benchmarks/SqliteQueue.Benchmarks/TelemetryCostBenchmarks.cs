@@ -118,25 +118,7 @@ public class TelemetryCostBenchmarks
     [IterationSetup(Target = nameof(ClaimComplete1))]
     public void ResetClaimed()
     {
-        if (_highestClaimed == 0)
-        {
-            return;
-        }
-
-        // As in CountersCostBenchmarks: raw SQL through the store is not counted by it, so the reset takes the
-        // completed jobs off the counts itself before turning them back into pending ones.
-        var p = BenchmarkData.Prefix;
-        BenchmarkData.ExecuteThroughStore(_queue!, _path, $"""
-            UPDATE {p}counts
-            SET n = n - (SELECT COUNT(*) FROM {p}jobs j
-                         WHERE j.id <= {_highestClaimed} AND j.queue = {p}counts.queue AND j.state = {p}counts.state)
-            WHERE state = 'completed';
-            DELETE FROM {p}executions WHERE job_id <= {_highestClaimed};
-            UPDATE {p}jobs
-            SET state = 'pending', attempt = 0, lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL,
-                started_at = NULL, finished_at = NULL
-            WHERE id <= {_highestClaimed} AND state IN ('running', 'completed');
-            """);
+        OneJobCycle.Reset(_queue!, _path, _highestClaimed);
         _highestClaimed = 0;
     }
 
@@ -177,41 +159,14 @@ public class TelemetryCostBenchmarks
         BenchmarkData.DeleteDatabase(_path);
     }
 
-    /// <summary>
-    /// Runs the measured operations in iterations like the measured ones, twice with a pause, so that tiered JIT
-    /// compilation has finished before BenchmarkDotNet's warm-up, the library's and the listener's code alike.
-    /// </summary>
-    private void WarmUp(Action operation)
-    {
-        for (var pass = 0; pass < 2; pass++)
-        {
-            for (var round = 0; round < 20; round++)
-            {
-                ResetClaimed();
-                for (var i = 0; i < OperationsPerIteration; i++)
-                {
-                    operation();
-                }
-            }
-
-            Thread.Sleep(300);
-        }
-
-        ResetClaimed();
-    }
+    private void WarmUp(Action operation) => OneJobCycle.WarmUp(operation, ResetClaimed, OperationsPerIteration);
 
     private Task<long> EnqueueAsync() => _queue!.Client.EnqueueAsync(BenchmarkData.JobType, _payload);
 
     private async Task<int> ClaimCompleteOneAsync()
     {
-        var jobs = await _worker!.ClaimAsync(1);
-        if (jobs.Count != 1)
-        {
-            throw new InvalidOperationException("Claimed no job: the queue ran dry.");
-        }
-
-        _highestClaimed = Math.Max(_highestClaimed, jobs[0].Id);
-        return await _worker.CompleteAsync(jobs[0]) ? 1 : throw new InvalidOperationException("A completion was not applied.");
+        _highestClaimed = Math.Max(_highestClaimed, await OneJobCycle.ClaimCompleteAsync(_worker!));
+        return 1;
     }
 
     private async Task DrainAsync()
