@@ -92,6 +92,9 @@ public sealed class WorkerRegistryTests
         await ListedAsync(f, "next");
 
         RowCount(f.Db).Should().Be(1, "the next registration deleted the expired row");
+
+        // The warning is written once the registration's write has committed, which the listing may see first.
+        await Eventually.TrueAsync(() => logs.WithId(2122).Any(), "the removal of the expired row is logged");
         logs.WithId(2122).Should().ContainSingle().Which.Message.Should().Be(
             "Worker crashed on other-host (process 4242) stopped beating without unregistering (its process died or hung); its registration expired and was removed");
     }
