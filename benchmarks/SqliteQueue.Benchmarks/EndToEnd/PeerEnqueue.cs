@@ -1,0 +1,282 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+using SqliteQueue.Internal.Storage;
+using SQLitePCL;
+
+namespace SqliteQueue.Benchmarks.EndToEnd;
+
+/// <summary>
+/// W1, the enqueue rate: one awaited <c>EnqueueAsync</c> per job on one thread, each its own transaction, against two
+/// baselines that write the same rows (the queue's INSERT, its schema and PRAGMAs) with one transaction per row:
+/// the statement prepared once on a plain Microsoft.Data.Sqlite connection, and the bare SQLite C API through
+/// SQLitePCLRaw (<c>BEGIN IMMEDIATE</c>, the INSERT and <c>COMMIT</c> all prepared once, the payload bound as UTF-8
+/// text): the engine's limit for this sequence in this process. Both baselines serialize their payloads beforehand.
+/// </summary>
+internal static partial class PeerBenchmark
+{
+    /// <summary>
+    /// <c>peer-w1 [jobs] [rounds]</c>: only W1, for tuning the enqueue path. Each round runs the queue and both
+    /// baselines once each, on new files, in an order that turns every round; then medians and ratios, then one JSON line.
+    /// </summary>
+    public static async Task<int> EnqueueOnlyAsync(IReadOnlyList<string> args)
+    {
+        var jobs = 20_000;
+        var rounds = 5;
+        if ((args.Count > 0 && !TryPositive(args[0], out jobs)) || (args.Count > 1 && !TryPositive(args[1], out rounds)) || args.Count > 2)
+        {
+            await Console.Error.WriteLineAsync("usage: peer-w1 [jobs] [rounds]   (W1 only: the queue, the Microsoft.Data.Sqlite and the C-API baselines, alternated)");
+            return 2;
+        }
+
+        Print($"peer-w1: {jobs:N0} jobs, {rounds} rounds; {Environment.ProcessorCount} cores, .NET {Environment.Version}, SQLite {SqliteVersion()}");
+        await WarmEnqueueAsync(Math.Min(jobs, 1_000));
+        var result = await EnqueueFiguresAsync(jobs, rounds, printRuns: true);
+        Console.WriteLine(JsonSerializer.Serialize(result, JsonOptions));
+        return 0;
+    }
+
+    /// <summary>Every W1 path once, small, so the measurements do not include JIT compilation.</summary>
+    private static async Task WarmEnqueueAsync(int jobs)
+    {
+        await EnqueueLibraryAsync(jobs);
+        EnqueueRaw(jobs);
+        EnqueueCApi(jobs);
+    }
+
+    /// <summary>The three W1 figures, each the median of <paramref name="rounds"/> runs alternated with the others, printed.</summary>
+    private static async Task<W1Result> EnqueueFiguresAsync(int jobs, int rounds = Repeats, bool printRuns = false)
+    {
+        var variants = new (string Name, Func<Task<Rate>> Run)[]
+        {
+            ("queue", () => EnqueueLibraryAsync(jobs)),
+            ("Microsoft.Data.Sqlite", () => Task.FromResult(EnqueueRaw(jobs))),
+            ("C API", () => Task.FromResult(EnqueueCApi(jobs))),
+        };
+        var runs = variants.Select(_ => new List<Rate>(rounds)).ToArray();
+        for (var round = 0; round < rounds; round++)
+        {
+            for (var k = 0; k < variants.Length; k++)
+            {
+                var v = (k + round) % variants.Length;
+                var rate = await variants[v].Run();
+                runs[v].Add(rate);
+                if (printRuns)
+                {
+                    Print($"round {round + 1} {variants[v].Name,-22} {rate.JobsPerSecond,8:N0} jobs/s {rate.BytesPerJob,7:N0} B/job");
+                }
+            }
+        }
+
+        var (lib, raw, capi) = (Median(runs[0]), Median(runs[1]), Median(runs[2]));
+        Print($"W1 enqueue, one EnqueueAsync per job, 1 thread: {lib.JobsPerSecond:N0} jobs/s " +
+              $"({lib.Seconds:F3} s, {lib.BytesPerJob:N0} B allocated/job; runs {lib.Spread})");
+        Print($"W1 raw prepared INSERT, BEGIN IMMEDIATE/COMMIT per row: {raw.JobsPerSecond:N0} jobs/s " +
+              $"({raw.Seconds:F3} s, {raw.BytesPerJob:N0} B allocated/job; runs {raw.Spread})");
+        Print($"W1 C API (SQLitePCLRaw), prepared BEGIN IMMEDIATE/INSERT/COMMIT per row: {capi.JobsPerSecond:N0} jobs/s " +
+              $"({capi.Seconds:F3} s, {capi.BytesPerJob:N0} B allocated/job; runs {capi.Spread})");
+        Print($"W1 ratio queue/raw (throughput): {lib.JobsPerSecond / raw.JobsPerSecond:F2}");
+        Print($"W1 ratio queue/C API (throughput): {lib.JobsPerSecond / capi.JobsPerSecond:F2}");
+        return new W1Result(
+            lib.JobsPerSecond, raw.JobsPerSecond, lib.JobsPerSecond / raw.JobsPerSecond, lib.BytesPerJob,
+            capi.JobsPerSecond, lib.JobsPerSecond / capi.JobsPerSecond, raw.BytesPerJob, capi.BytesPerJob);
+    }
+
+    private static Rate Median(List<Rate> runs)
+    {
+        var spread = string.Join(" / ", runs.Select(r => r.JobsPerSecond.ToString("N0", CultureInfo.InvariantCulture)));
+        return runs.OrderBy(r => r.JobsPerSecond).ElementAt(runs.Count / 2).WithSpread(spread);
+    }
+
+    private static bool TryPositive(string text, out int value) =>
+        int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out value) && value > 0;
+
+    private static async Task<Rate> EnqueueLibraryAsync(int jobs)
+    {
+        var path = BenchmarkData.NewDatabasePath();
+        try
+        {
+            using var queue = new SqliteJobQueue(BenchmarkData.QueueOptions(path));
+            await queue.InitializeAsync();
+            var payloads = Enumerable.Range(0, jobs).Select(BenchmarkData.Payload).ToArray();
+            var client = queue.Client;
+            var allocated = StartAllocations();
+            var watch = Stopwatch.StartNew();
+            foreach (var payload in payloads)
+            {
+                await client.EnqueueAsync(BenchmarkData.JobType, payload);
+            }
+
+            watch.Stop();
+            return new Rate(jobs, watch.Elapsed, (GC.GetTotalAllocatedBytes(true) - allocated) / (double)jobs);
+        }
+        finally
+        {
+            BenchmarkData.DeleteDatabase(path);
+        }
+    }
+
+    private static Rate EnqueueRaw(int jobs)
+    {
+        var path = BenchmarkData.NewDatabasePath();
+        try
+        {
+            using var connection = BenchmarkData.OpenRawConnection(path);
+            using var insert = BenchmarkData.PrepareRawInsert(connection);
+            var options = new SqliteQueueOptions();
+            var json = Enumerable.Range(0, jobs).Select(i => BenchmarkData.PayloadJson(i, options)).ToArray();
+            var allocated = StartAllocations();
+            var watch = Stopwatch.StartNew();
+            foreach (var payload in json)
+            {
+                using var tx = connection.BeginTransaction();
+                insert.Transaction = tx;
+                BenchmarkData.RawInsert(insert, payload, 0, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+                tx.Commit();
+            }
+
+            watch.Stop();
+            insert.Transaction = null;
+            return new Rate(jobs, watch.Elapsed, (GC.GetTotalAllocatedBytes(true) - allocated) / (double)jobs);
+        }
+        finally
+        {
+            BenchmarkData.DeleteDatabase(path);
+        }
+    }
+
+    private static Rate EnqueueCApi(int jobs)
+    {
+        var path = BenchmarkData.NewDatabasePath();
+        try
+        {
+            var options = new SqliteQueueOptions();
+            var json = Enumerable.Range(0, jobs).Select(i => Encoding.UTF8.GetBytes(BenchmarkData.PayloadJson(i, options))).ToArray();
+            using var insert = new CApiInsert(path);
+            var allocated = StartAllocations();
+            var watch = Stopwatch.StartNew();
+            foreach (var payload in json)
+            {
+                insert.Run(payload, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+            }
+
+            watch.Stop();
+            return new Rate(jobs, watch.Elapsed, (GC.GetTotalAllocatedBytes(true) - allocated) / (double)jobs);
+        }
+        finally
+        {
+            BenchmarkData.DeleteDatabase(path);
+        }
+    }
+}
+
+/// <summary>
+/// The bare SQLite C-API sequence of one enqueue, through SQLitePCLRaw on its own connection to a file with the
+/// queue's schema and the writer's PRAGMAs: <c>BEGIN IMMEDIATE</c>, the queue's INSERT ... RETURNING id, <c>COMMIT</c>,
+/// each prepared once; the row's values are the queue's (default queue, the benchmark type, priority 0, run-at and
+/// created-at now, 5 attempts, no timeout, key or trace context).
+/// </summary>
+internal sealed class CApiInsert : IDisposable
+{
+    private static readonly byte[] Queue = Encoding.UTF8.GetBytes(QueueNames.Default);
+    private static readonly byte[] Type = Encoding.UTF8.GetBytes(BenchmarkData.JobType);
+
+    private readonly sqlite3 _db;
+    private readonly sqlite3_stmt _begin;
+    private readonly sqlite3_stmt _insert;
+    private readonly sqlite3_stmt _commit;
+    private readonly int _queue, _type, _payload, _priority, _runAt, _maxAttempts, _timeout, _dedup, _now, _traceParent, _traceState;
+
+    public CApiInsert(string path)
+    {
+        // The schema (every migration) and the file's WAL mode come from the same helper the other baseline uses.
+        BenchmarkData.OpenRawConnection(path).Dispose();
+        Check(raw.sqlite3_open_v2(path, out _db, raw.SQLITE_OPEN_READWRITE, null));
+        foreach (var pragma in new[] { "PRAGMA busy_timeout = 5000;", "PRAGMA journal_mode = WAL;", "PRAGMA synchronous = NORMAL;", "PRAGMA foreign_keys = ON;", "PRAGMA journal_size_limit = 67108864;" })
+        {
+            Check(raw.sqlite3_exec(_db, pragma));
+        }
+
+        _begin = Prepare("BEGIN IMMEDIATE;");
+        _insert = Prepare(SqlText.Render(JobSql.Enqueue, BenchmarkData.Prefix));
+        _commit = Prepare("COMMIT;");
+        _queue = raw.sqlite3_bind_parameter_index(_insert, "@queue");
+        _type = raw.sqlite3_bind_parameter_index(_insert, "@type");
+        _payload = raw.sqlite3_bind_parameter_index(_insert, "@payload");
+        _priority = raw.sqlite3_bind_parameter_index(_insert, "@priority");
+        _runAt = raw.sqlite3_bind_parameter_index(_insert, "@run_at");
+        _maxAttempts = raw.sqlite3_bind_parameter_index(_insert, "@max_attempts");
+        _timeout = raw.sqlite3_bind_parameter_index(_insert, "@timeout_ms");
+        _dedup = raw.sqlite3_bind_parameter_index(_insert, "@dedup_key");
+        _now = raw.sqlite3_bind_parameter_index(_insert, "@now");
+        _traceParent = raw.sqlite3_bind_parameter_index(_insert, "@trace_parent");
+        _traceState = raw.sqlite3_bind_parameter_index(_insert, "@trace_state");
+    }
+
+    /// <summary>One row in its own transaction; returns its id.</summary>
+    public long Run(ReadOnlySpan<byte> payload, long now)
+    {
+        Done(_begin);
+        Check(raw.sqlite3_bind_text(_insert, _queue, Queue));
+        Check(raw.sqlite3_bind_text(_insert, _type, Type));
+        Check(raw.sqlite3_bind_text(_insert, _payload, payload));
+        Check(raw.sqlite3_bind_int(_insert, _priority, 0));
+        Check(raw.sqlite3_bind_int64(_insert, _runAt, now));
+        Check(raw.sqlite3_bind_int(_insert, _maxAttempts, 5));
+        Check(raw.sqlite3_bind_null(_insert, _timeout));
+        Check(raw.sqlite3_bind_null(_insert, _dedup));
+        Check(raw.sqlite3_bind_int64(_insert, _now, now));
+        Check(raw.sqlite3_bind_null(_insert, _traceParent));
+        Check(raw.sqlite3_bind_null(_insert, _traceState));
+        var rc = raw.sqlite3_step(_insert);
+        if (rc != raw.SQLITE_ROW)
+        {
+            Check(rc);
+        }
+
+        var id = raw.sqlite3_column_int64(_insert, 0);
+        Check(raw.sqlite3_step(_insert) == raw.SQLITE_DONE ? raw.SQLITE_OK : raw.SQLITE_ERROR);
+        raw.sqlite3_reset(_insert);
+        Done(_commit);
+        return id;
+    }
+
+    public void Dispose()
+    {
+        _begin.Dispose();
+        _insert.Dispose();
+        _commit.Dispose();
+        _db.Dispose();
+    }
+
+    private sqlite3_stmt Prepare(string sql)
+    {
+        Check(raw.sqlite3_prepare_v2(_db, sql, out var statement));
+        return statement;
+    }
+
+    private void Done(sqlite3_stmt statement)
+    {
+        var rc = raw.sqlite3_step(statement);
+        raw.sqlite3_reset(statement);
+        Check(rc == raw.SQLITE_DONE ? raw.SQLITE_OK : rc);
+    }
+
+    private void Check(int rc)
+    {
+        if (rc != raw.SQLITE_OK)
+        {
+            throw new InvalidOperationException($"SQLite error {rc}: {raw.sqlite3_errmsg(_db).utf8_to_string()}");
+        }
+    }
+}
+
+/// <summary>
+/// The W1 figures; the first four are those of the original line format. <see cref="CApiRatio"/> is the queue's rate
+/// over the bare C API's.
+/// </summary>
+internal sealed record W1Result(
+    double QueueJobsPerSecond, double RawJobsPerSecond, double Ratio, double QueueBytesPerJob,
+    double CApiJobsPerSecond, double CApiRatio, double RawBytesPerJob, double CApiBytesPerJob);
