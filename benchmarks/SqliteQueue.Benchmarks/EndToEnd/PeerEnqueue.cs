@@ -13,7 +13,8 @@ namespace SqliteQueue.Benchmarks.EndToEnd;
 /// baselines that write the same rows (the queue's INSERT, its schema and PRAGMAs) with one transaction per row:
 /// the statement prepared once on a plain Microsoft.Data.Sqlite connection, and the bare SQLite C API through
 /// SQLitePCLRaw (<c>BEGIN IMMEDIATE</c>, the INSERT and <c>COMMIT</c> all prepared once, the payload bound as UTF-8
-/// text): the engine's limit for this sequence in this process. Both baselines serialize their payloads beforehand.
+/// text): the engine's limit for this sequence in this process, with SQLite's own checkpoints and with checkpoints
+/// moved to another connection as the queue moves them. The baselines serialize their payloads beforehand.
 /// </summary>
 internal static partial class PeerBenchmark
 {
@@ -43,7 +44,8 @@ internal static partial class PeerBenchmark
     {
         await EnqueueLibraryAsync(jobs);
         EnqueueRaw(jobs);
-        EnqueueCApi(jobs);
+        EnqueueCApi(jobs, checkpointAside: false);
+        EnqueueCApi(jobs, checkpointAside: true);
     }
 
     /// <summary>The three W1 figures, each the median of <paramref name="rounds"/> runs alternated with the others, printed.</summary>
@@ -53,7 +55,8 @@ internal static partial class PeerBenchmark
         {
             ("queue", () => EnqueueLibraryAsync(jobs)),
             ("Microsoft.Data.Sqlite", () => Task.FromResult(EnqueueRaw(jobs))),
-            ("C API", () => Task.FromResult(EnqueueCApi(jobs))),
+            ("C API", () => Task.FromResult(EnqueueCApi(jobs, checkpointAside: false))),
+            ("C API, checkpoint aside", () => Task.FromResult(EnqueueCApi(jobs, checkpointAside: true))),
         };
         var runs = variants.Select(_ => new List<Rate>(rounds)).ToArray();
         for (var round = 0; round < rounds; round++)
@@ -70,18 +73,22 @@ internal static partial class PeerBenchmark
             }
         }
 
-        var (lib, raw, capi) = (Median(runs[0]), Median(runs[1]), Median(runs[2]));
+        var (lib, raw, capi, aside) = (Median(runs[0]), Median(runs[1]), Median(runs[2]), Median(runs[3]));
         Print($"W1 enqueue, one EnqueueAsync per job, 1 thread: {lib.JobsPerSecond:N0} jobs/s " +
               $"({lib.Seconds:F3} s, {lib.BytesPerJob:N0} B allocated/job; runs {lib.Spread})");
         Print($"W1 raw prepared INSERT, BEGIN IMMEDIATE/COMMIT per row: {raw.JobsPerSecond:N0} jobs/s " +
               $"({raw.Seconds:F3} s, {raw.BytesPerJob:N0} B allocated/job; runs {raw.Spread})");
         Print($"W1 C API (SQLitePCLRaw), prepared BEGIN IMMEDIATE/INSERT/COMMIT per row: {capi.JobsPerSecond:N0} jobs/s " +
               $"({capi.Seconds:F3} s, {capi.BytesPerJob:N0} B allocated/job; runs {capi.Spread})");
+        Print($"W1 C API, checkpoints on another connection every 2,000 changes (as the queue's): {aside.JobsPerSecond:N0} jobs/s " +
+              $"({aside.Seconds:F3} s, {aside.BytesPerJob:N0} B allocated/job; runs {aside.Spread})");
         Print($"W1 ratio queue/raw (throughput): {lib.JobsPerSecond / raw.JobsPerSecond:F2}");
-        Print($"W1 ratio queue/C API (throughput): {lib.JobsPerSecond / capi.JobsPerSecond:F2}");
+        Print($"W1 ratio queue/C API (throughput): {lib.JobsPerSecond / capi.JobsPerSecond:F2} " +
+              $"(against the C API with checkpoints aside: {lib.JobsPerSecond / aside.JobsPerSecond:F2})");
         return new W1Result(
             lib.JobsPerSecond, raw.JobsPerSecond, lib.JobsPerSecond / raw.JobsPerSecond, lib.BytesPerJob,
-            capi.JobsPerSecond, lib.JobsPerSecond / capi.JobsPerSecond, raw.BytesPerJob, capi.BytesPerJob);
+            capi.JobsPerSecond, lib.JobsPerSecond / capi.JobsPerSecond, raw.BytesPerJob, capi.BytesPerJob,
+            aside.JobsPerSecond, lib.JobsPerSecond / aside.JobsPerSecond);
     }
 
     private static Rate Median(List<Rate> runs)
@@ -147,14 +154,14 @@ internal static partial class PeerBenchmark
         }
     }
 
-    private static Rate EnqueueCApi(int jobs)
+    private static Rate EnqueueCApi(int jobs, bool checkpointAside)
     {
         var path = BenchmarkData.NewDatabasePath();
         try
         {
             var options = new SqliteQueueOptions();
             var json = Enumerable.Range(0, jobs).Select(i => Encoding.UTF8.GetBytes(BenchmarkData.PayloadJson(i, options))).ToArray();
-            using var insert = new CApiInsert(path);
+            using var insert = new CApiInsert(path, checkpointAside);
             var allocated = StartAllocations();
             var watch = Stopwatch.StartNew();
             foreach (var payload in json)
@@ -176,7 +183,9 @@ internal static partial class PeerBenchmark
 /// The bare SQLite C-API sequence of one enqueue, through SQLitePCLRaw on its own connection to a file with the
 /// queue's schema and the writer's PRAGMAs: <c>BEGIN IMMEDIATE</c>, the queue's INSERT ... RETURNING id, <c>COMMIT</c>,
 /// each prepared once; the row's values are the queue's (default queue, the benchmark type, priority 0, run-at and
-/// created-at now, 5 attempts, no timeout, key or trace context).
+/// created-at now, 5 attempts, no timeout, key or trace context). SQLite checkpoints the WAL inside the commit that
+/// crosses 1,000 pages; with <c>checkpointAside</c> the writer's automatic checkpoint is off and a thread checkpoints
+/// (PASSIVE) from its own connection after every 2,000 changes, as the queue's checkpointer does.
 /// </summary>
 internal sealed class CApiInsert : IDisposable
 {
@@ -188,8 +197,12 @@ internal sealed class CApiInsert : IDisposable
     private readonly sqlite3_stmt _insert;
     private readonly sqlite3_stmt _commit;
     private readonly int _queue, _type, _payload, _priority, _runAt, _maxAttempts, _timeout, _dedup, _now, _traceParent, _traceState;
+    private readonly SemaphoreSlim? _checkpointDue;
+    private readonly Thread? _checkpointer;
+    private volatile bool _stopping;
+    private int _changesAtCheckpoint;
 
-    public CApiInsert(string path)
+    public CApiInsert(string path, bool checkpointAside = false)
     {
         // The schema (every migration) and the file's WAL mode come from the same helper the other baseline uses.
         BenchmarkData.OpenRawConnection(path).Dispose();
@@ -197,6 +210,14 @@ internal sealed class CApiInsert : IDisposable
         foreach (var pragma in new[] { "PRAGMA busy_timeout = 5000;", "PRAGMA journal_mode = WAL;", "PRAGMA synchronous = NORMAL;", "PRAGMA foreign_keys = ON;", "PRAGMA journal_size_limit = 67108864;" })
         {
             Check(raw.sqlite3_exec(_db, pragma));
+        }
+
+        if (checkpointAside)
+        {
+            Check(raw.sqlite3_exec(_db, "PRAGMA wal_autocheckpoint = 0;"));
+            _checkpointDue = new SemaphoreSlim(0, 1);
+            _checkpointer = new Thread(() => CheckpointLoop(path)) { IsBackground = true, Name = "C API checkpointer" };
+            _checkpointer.Start();
         }
 
         _begin = Prepare("BEGIN IMMEDIATE;");
@@ -240,11 +261,55 @@ internal sealed class CApiInsert : IDisposable
         Check(raw.sqlite3_step(_insert) == raw.SQLITE_DONE ? raw.SQLITE_OK : raw.SQLITE_ERROR);
         raw.sqlite3_reset(_insert);
         Done(_commit);
+        if (_checkpointDue is not null && raw.sqlite3_total_changes(_db) - _changesAtCheckpoint >= 2_000)
+        {
+            _changesAtCheckpoint = raw.sqlite3_total_changes(_db);
+            if (_checkpointDue.CurrentCount == 0)
+            {
+                _checkpointDue.Release();
+            }
+        }
+
         return id;
+    }
+
+    private void CheckpointLoop(string path)
+    {
+        Check(raw.sqlite3_open_v2(path, out var db, raw.SQLITE_OPEN_READWRITE, null));
+        using (db)
+        {
+            raw.sqlite3_exec(db, "PRAGMA busy_timeout = 5000;");
+            while (true)
+            {
+                _checkpointDue!.Wait();
+                if (_stopping)
+                {
+                    return;
+                }
+
+                raw.sqlite3_exec(db, "PRAGMA wal_checkpoint(PASSIVE);");
+            }
+        }
     }
 
     public void Dispose()
     {
+        if (_checkpointer is not null)
+        {
+            _stopping = true;
+            try
+            {
+                _checkpointDue!.Release();
+            }
+            catch (SemaphoreFullException)
+            {
+                // Already signalled: the loop sees _stopping.
+            }
+
+            _checkpointer.Join();
+            _checkpointDue!.Dispose();
+        }
+
         _begin.Dispose();
         _insert.Dispose();
         _commit.Dispose();
@@ -279,4 +344,5 @@ internal sealed class CApiInsert : IDisposable
 /// </summary>
 internal sealed record W1Result(
     double QueueJobsPerSecond, double RawJobsPerSecond, double Ratio, double QueueBytesPerJob,
-    double CApiJobsPerSecond, double CApiRatio, double RawBytesPerJob, double CApiBytesPerJob);
+    double CApiJobsPerSecond, double CApiRatio, double RawBytesPerJob, double CApiBytesPerJob,
+    double CApiCheckpointAsideJobsPerSecond, double CApiCheckpointAsideRatio);
