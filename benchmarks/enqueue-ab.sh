@@ -3,8 +3,8 @@
 # temporary git worktree, with this tree's benchmark sources laid over it, so both run the same measurement) and of
 # the current tree, both in Release, then runs `peer-w1 JOBS 1` round after round, the old build and the new one in
 # turn (the order turns each round). Each run is its own process and measures, on new files, the queue and its
-# baselines once each: Microsoft.Data.Sqlite, and the bare C API through SQLitePCLRaw with SQLite's own checkpoints and
-# with checkpoints on another connection (as the queue's). Prints every run, then a table of medians: jobs/s and bytes
+# baselines, interleaved in blocks: Microsoft.Data.Sqlite, and the bare C API through SQLitePCLRaw on a plain file and
+# with the queue's settings (its file, page cache and checkpoints on another connection). Prints every run, then a table of medians: jobs/s and bytes
 # allocated per enqueue, with the ratios to the old build and to the C API.
 #
 # usage: benchmarks/enqueue-ab.sh [--base COMMIT] [--jobs N] [--rounds N]
@@ -73,7 +73,7 @@ run() {
   local build="$1" round="$2" output dll
   [ "$build" = old ] && dll="$old_dll" || dll="$new_dll"
   output="$(dotnet "$dll" peer-w1 "$jobs" 1)"
-  for variant in queue "Microsoft.Data.Sqlite" "C API" "C API, checkpoint aside"; do
+  for variant in queue "Microsoft.Data.Sqlite" "C API" "C API, queue's settings"; do
     read -r rate bytes <<<"$(figure "$output" "$variant")"
     if [ -z "${rate:-}" ]; then
       echo "round $round, $build: no $variant figure in its output:" >&2
@@ -83,8 +83,14 @@ run() {
     key="$build-$(printf '%s' "$variant" | tr -cd 'A-Za-z')"
     echo "$rate" >>"$work/$key.rates"
     echo "$bytes" >>"$work/$key.bytes"
-    printf 'round %d  %-4s %-23s %8d jobs/s %7d B/job\n' "$round" "$build" "$variant" "$rate" "$bytes"
+    printf 'round %d  %-4s %-24s %8d jobs/s %7d B/job\n' "$round" "$build" "$variant" "$rate" "$bytes"
   done
+  # The queue's rate over each C API's, measured in the same process, block by block.
+  printf '%s\n' "$output" | sed -n 's/^W1 ratio queue\/C API[^:]*: \([0-9.]*\) (against[^:]*: \([0-9.]*\))$/\1 \2/p' >"$work/ratios"
+  read -r plain settings <"$work/ratios"
+  echo "$plain" >>"$work/$build-ratio-plain"
+  echo "$settings" >>"$work/$build-ratio-settings"
+  printf 'round %d  %-4s queue/C API in this process %s, with the queue'"'"'s settings %s\n' "$round" "$build" "$plain" "$settings"
 }
 
 for ((round = 1; round <= rounds; round++)); do
@@ -93,12 +99,12 @@ done
 
 median() { sort -n "$1" | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 cat "$work"/old-CAPI.rates "$work"/new-CAPI.rates >"$work/CAPI.rates"
-cat "$work"/old-CAPIcheckpointaside.rates "$work"/new-CAPIcheckpointaside.rates >"$work/CAPIaside.rates"
+cat "$work"/old-CAPIqueuessettings.rates "$work"/new-CAPIqueuessettings.rates >"$work/CAPIaside.rates"
 capi="$(median "$work/CAPI.rates")"
 aside="$(median "$work/CAPIaside.rates")"
 old_q="$(median "$work/old-queue.rates")"
 echo
-echo "| Variant | Runs (jobs/s) | Median jobs/s | Median B/enqueue | Ratio to before | Ratio to C API | Ratio to C API, checkpoint aside |"
+echo "| Variant | Runs (jobs/s) | Median jobs/s | Median B/enqueue | Ratio to before | Ratio to C API | Ratio to C API, queue's settings |"
 echo "|---|---|---:|---:|---:|---:|---:|"
 row() {
   local name="$1" key="$2" rates="$work/$2.rates" m b runs
@@ -114,8 +120,16 @@ row "Microsoft.Data.Sqlite, prepared (old build's runs)" old-MicrosoftDataSqlite
 row "Microsoft.Data.Sqlite, prepared (new build's runs)" new-MicrosoftDataSqlite
 row "C API (old build's runs)" old-CAPI
 row "C API (new build's runs)" new-CAPI
-row "C API, checkpoint aside (old build's runs)" old-CAPIcheckpointaside
-row "C API, checkpoint aside (new build's runs)" new-CAPIcheckpointaside
+row "C API, queue's settings (old build's runs)" old-CAPIqueuessettings
+row "C API, queue's settings (new build's runs)" new-CAPIqueuessettings
 echo
-echo "C API medians over all $((2 * rounds)) runs: $capi jobs/s; with checkpoints aside $aside jobs/s."
+echo "| Build | queue/C API, each run (same process) | Median | queue/C API with the queue's settings, each run | Median |"
+echo "|---|---|---:|---|---:|"
+for build in old new; do
+  awk -v name="$build" -v a="$(paste -sd/ "$work/$build-ratio-plain" | sed 's|/| / |g')" -v am="$(median "$work/$build-ratio-plain")" \
+    -v b="$(paste -sd/ "$work/$build-ratio-settings" | sed 's|/| / |g')" -v bm="$(median "$work/$build-ratio-settings")" \
+    'BEGIN { printf "| %s | %s | %.2f | %s | %.2f |\n", name, a, am, b, bm }'
+done
+echo
+echo "C API medians over all $((2 * rounds)) runs: $capi jobs/s; with the queue's settings $aside jobs/s."
 echo "Ratios: the row's median jobs/s over the old queue's, and over those two."
