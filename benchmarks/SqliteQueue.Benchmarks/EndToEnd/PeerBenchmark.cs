@@ -102,6 +102,7 @@ internal static partial class PeerBenchmark
         RawCycle(warm, bareComplete: true);
 
         // W1
+        // Each throughput figure is the median of Repeats runs, each on its own new file; the spread is printed beside it.
         var w1 = await EnqueueFiguresAsync(n);
 
         // W2
