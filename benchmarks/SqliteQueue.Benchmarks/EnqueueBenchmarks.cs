@@ -8,7 +8,9 @@ namespace SqliteQueue.Benchmarks;
 /// Adding jobs to a file-backed queue that already holds 100,000 pending jobs, through the client and, as the
 /// baselines, through the same INSERT statement prepared once on a plain Microsoft.Data.Sqlite connection over a
 /// table with the same schema and indexes (the queue's own migration script), with the same PRAGMAs. Both start from
-/// identical files built by <see cref="BenchmarkData.CreatePendingFile"/>.
+/// identical files built by <see cref="BenchmarkData.CreatePendingFile"/>. <see cref="CApiInsert"/> is the engine's
+/// limit for one job: the bare C-API sequence (prepared BEGIN IMMEDIATE, INSERT and COMMIT through SQLitePCLRaw, the
+/// payload bound as UTF-8), on a file built the same way.
 /// </summary>
 /// <remarks>
 /// Jobs are never removed, so the table grows during the run by however many operations the benchmark runs
@@ -19,7 +21,9 @@ namespace SqliteQueue.Benchmarks;
 [MemoryDiagnoser]
 [GroupBenchmarksBy(BenchmarkLogicalGroupRule.ByCategory)]
 [CategoriesColumn]
+#pragma warning disable CA1001 // BenchmarkDotNet releases what a benchmark holds in its [GlobalCleanup], not through IDisposable.
 public class EnqueueBenchmarks
+#pragma warning restore CA1001
 {
     public const int ManyCount = 1_000;
 
@@ -27,6 +31,8 @@ public class EnqueueBenchmarks
     private SqliteJobQueue? _queue;
     private SqliteConnection? _raw;
     private SqliteCommand? _rawInsert;
+    private EndToEnd.CApiInsert? _cApi;
+    private byte[] _payloadUtf8 = [];
     private OrderPayload _payload = BenchmarkData.Payload(0);
     private string _payloadJson = "";
     private OrderPayload[] _manyPayloads = [];
@@ -49,6 +55,15 @@ public class EnqueueBenchmarks
         SetupPayloads(new SqliteQueueOptions());
     }
 
+    [GlobalSetup(Target = nameof(CApiInsert))]
+    public void SetupCApi()
+    {
+        _path = BenchmarkData.CreatePendingFile(BenchmarkData.QueueDepth);
+        _cApi = new EndToEnd.CApiInsert(_path);
+        SetupPayloads(new SqliteQueueOptions());
+        _payloadUtf8 = System.Text.Encoding.UTF8.GetBytes(_payloadJson);
+    }
+
     /// <summary>One row, one transaction: BEGIN IMMEDIATE, the prepared INSERT ... RETURNING id, COMMIT.</summary>
     [Benchmark(Baseline = true)]
     [BenchmarkCategory("Single")]
@@ -60,6 +75,11 @@ public class EnqueueBenchmarks
         tx.Commit();
         return id;
     }
+
+    /// <summary>The same row and transaction through SQLite's C API: every statement prepared once, nothing looked up by name.</summary>
+    [Benchmark]
+    [BenchmarkCategory("Single")]
+    public long CApiInsert() => _cApi!.Run(_payloadUtf8, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
 
     /// <summary>One typed payload: serialization, validation, and the write.</summary>
     [Benchmark]
@@ -103,6 +123,7 @@ public class EnqueueBenchmarks
             Console.WriteLine($"// jobs at cleanup: {BenchmarkData.Scalar(connection, $"SELECT COUNT(*) FROM {BenchmarkData.Prefix}jobs;")}");
         }
 
+        _cApi?.Dispose();
         _rawInsert?.Dispose();
         _raw?.Dispose();
         _queue?.Dispose();

@@ -7,7 +7,8 @@ using SqliteQueue.Benchmarks.EndToEnd;
 // `peer` runs the end-to-end measurements in real time and prints one JSON line at the end; `peer-enqueue` is the
 // helper process it starts for the cross-process latency; `peer-drain [jobs] [concurrency...] [--telemetry
 // none|listener|otel]` runs only the drain, with a listener on the queue's traces and metrics when asked (see
-// benchmarks/telemetry-cost.sh); `recurring-latency [seconds]` measures, in real time, how
+// benchmarks/telemetry-cost.sh); `peer-w1 [jobs] [rounds]` runs only the enqueue rate against its two baselines
+// (alternated); `recurring-latency [seconds]` measures, in real time, how
 // late the scheduler fires an every-second schedule, and `recurring-hotpath [rounds]` compares enqueue and claim with
 // and without 1,000 schedules in one process, in alternating blocks. `prune-load`, `wal-reader` and `backup-load` run
 // the maintenance operations beside a producer and workers (see their classes). Anything else goes to BenchmarkDotNet.
@@ -23,6 +24,8 @@ switch (args)
         return await PeerBenchmark.LatencyOnlyAsync(rest);
     case ["peer-drain", .. var rest]:
         return await PeerBenchmark.DrainOnlyAsync(rest);
+    case ["peer-w1", .. var rest]:
+        return await PeerBenchmark.EnqueueOnlyAsync(rest);
     case ["recurring-latency", .. var rest]:
         return await RecurringLatencyProbe.RunAsync(rest);
     case ["recurring-hotpath", .. var rest]:

@@ -17,7 +17,7 @@ namespace SqliteQueue.Benchmarks.EndToEnd;
 /// <c>AddHandler</c> and <c>AddWorker</c>, and the <see cref="IHostedService"/> instances it registers are started and
 /// stopped the way a Generic Host starts and stops them.
 /// </remarks>
-internal static class PeerBenchmark
+internal static partial class PeerBenchmark
 {
     public const string LatencyJobType = "latency.probe";
     private const int DrainBatch = 32;
@@ -96,21 +96,14 @@ internal static class PeerBenchmark
 
         // Warm-up: every path once, small, so the measurements do not include JIT compilation.
         var warm = Math.Min(n, 1_000);
-        await EnqueueLibraryAsync(warm);
-        EnqueueRaw(warm);
+        await WarmEnqueueAsync(warm);
         await DrainAsync(warm, 4, SynchronousMode.Normal);
         RawCycle(warm, bareComplete: false);
         RawCycle(warm, bareComplete: true);
 
         // W1
         // Each throughput figure is the median of Repeats runs, each on its own new file; the spread is printed beside it.
-        var enqueueRaw = await MedianAsync(() => Task.FromResult(EnqueueRaw(n)), r => r.JobsPerSecond);
-        var enqueueLib = await MedianAsync(() => EnqueueLibraryAsync(n), r => r.JobsPerSecond);
-        Print($"W1 enqueue, one EnqueueAsync per job, 1 thread: {enqueueLib.JobsPerSecond:N0} jobs/s " +
-              $"({enqueueLib.Seconds:F3} s, {enqueueLib.BytesPerJob:N0} B allocated/job; runs {enqueueLib.Spread})");
-        Print($"W1 raw prepared INSERT, BEGIN IMMEDIATE/COMMIT per row: {enqueueRaw.JobsPerSecond:N0} jobs/s " +
-              $"({enqueueRaw.Seconds:F3} s, {enqueueRaw.BytesPerJob:N0} B allocated/job; runs {enqueueRaw.Spread})");
-        Print($"W1 ratio queue/raw (throughput): {enqueueLib.JobsPerSecond / enqueueRaw.JobsPerSecond:F2}");
+        var w1 = await EnqueueFiguresAsync(n);
 
         // W2
         var drains = new List<DrainFigure>();
@@ -156,7 +149,7 @@ internal static class PeerBenchmark
             Cores: Environment.ProcessorCount,
             Runtime: Environment.Version.ToString(),
             Sqlite: SqliteVersion(),
-            W1: new W1Result(enqueueLib.JobsPerSecond, enqueueRaw.JobsPerSecond, enqueueLib.JobsPerSecond / enqueueRaw.JobsPerSecond, enqueueLib.BytesPerJob),
+            W1: w1,
             W2: new W2Result(drains, cycle.JobsPerSecond, cycleBare.JobsPerSecond, best.JobsPerSecond / cycle.JobsPerSecond),
             W3: new W3Result(samples, inProcess, crossDefault, crossFast),
             IdleCpuPercent: new IdleResult(options.IdleSeconds, idleDefault, idleFast),
@@ -180,62 +173,6 @@ internal static class PeerBenchmark
         var ordered = runs.OrderBy(rate).ToList();
         var spread = string.Join(" / ", runs.Select(r => rate(r).ToString("N0", CultureInfo.InvariantCulture)));
         return ordered[ordered.Count / 2].WithSpread(spread);
-    }
-
-    // ---- W1 ----
-
-    private static async Task<Rate> EnqueueLibraryAsync(int jobs)
-    {
-        var path = BenchmarkData.NewDatabasePath();
-        try
-        {
-            using var queue = new SqliteJobQueue(BenchmarkData.QueueOptions(path));
-            await queue.InitializeAsync();
-            var payloads = Enumerable.Range(0, jobs).Select(BenchmarkData.Payload).ToArray();
-            var client = queue.Client;
-            var allocated = StartAllocations();
-            var watch = Stopwatch.StartNew();
-            foreach (var payload in payloads)
-            {
-                await client.EnqueueAsync(BenchmarkData.JobType, payload);
-            }
-
-            watch.Stop();
-            return new Rate(jobs, watch.Elapsed, (GC.GetTotalAllocatedBytes(true) - allocated) / (double)jobs);
-        }
-        finally
-        {
-            BenchmarkData.DeleteDatabase(path);
-        }
-    }
-
-    private static Rate EnqueueRaw(int jobs)
-    {
-        var path = BenchmarkData.NewDatabasePath();
-        try
-        {
-            using var connection = BenchmarkData.OpenRawConnection(path);
-            using var insert = BenchmarkData.PrepareRawInsert(connection);
-            var options = new SqliteQueueOptions();
-            var json = Enumerable.Range(0, jobs).Select(i => BenchmarkData.PayloadJson(i, options)).ToArray();
-            var allocated = StartAllocations();
-            var watch = Stopwatch.StartNew();
-            foreach (var payload in json)
-            {
-                using var tx = connection.BeginTransaction();
-                insert.Transaction = tx;
-                BenchmarkData.RawInsert(insert, payload, 0, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
-                tx.Commit();
-            }
-
-            watch.Stop();
-            insert.Transaction = null;
-            return new Rate(jobs, watch.Elapsed, (GC.GetTotalAllocatedBytes(true) - allocated) / (double)jobs);
-        }
-        finally
-        {
-            BenchmarkData.DeleteDatabase(path);
-        }
     }
 
     // ---- W2 ----
@@ -757,8 +694,6 @@ internal sealed record LatencyFigure(int Samples, double P50Ms, double P99Ms, do
     public override string ToString() =>
         string.Create(CultureInfo.InvariantCulture, $"p50 {P50Ms:F3} ms, p99 {P99Ms:F3} ms (mean {MeanMs:F3}, min {MinMs:F3}, max {MaxMs:F3}, {Samples} samples)");
 }
-
-internal sealed record W1Result(double QueueJobsPerSecond, double RawJobsPerSecond, double Ratio, double QueueBytesPerJob);
 
 internal sealed record W2Result(IReadOnlyList<DrainFigure> Drains, double RawCycleJobsPerSecond, double RawBareCycleJobsPerSecond, double BestRatio);
 

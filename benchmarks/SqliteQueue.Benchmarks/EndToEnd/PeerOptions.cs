@@ -8,6 +8,7 @@ internal sealed record PeerOptions(int Jobs, int LatencySamples, int IdleSeconds
     public const string Usage =
         "usage: peer [--jobs N] [--latency-samples N] [--idle-seconds N] [--diagnostics]\n" +
         "       peer-drain [jobs] [concurrency...] [--telemetry none|listener|otel]   (W2 and the raw cycle only)\n" +
+        "       peer-w1 [jobs] [rounds]   (W1 only: the queue against the Microsoft.Data.Sqlite and the C-API baselines)\n" +
         "       peer-enqueue --db PATH   (helper: enqueues one job per line \"go SEQ\" read from stdin, stops at \"quit\")";
 
     public static PeerOptions? Parse(IReadOnlyList<string> args)

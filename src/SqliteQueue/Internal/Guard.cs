@@ -126,7 +126,11 @@ internal static class Guard
     /// no control characters, well-formed UTF-16.
     /// </summary>
     public static bool IsValidName(string value) =>
-        value.Length is > 0 and <= MaxNameLength && !value.Any(char.IsControl) && IsWellFormed(value) && HasVisible(value);
+        value.Length is > 0 and <= MaxNameLength && !HasControl(value) && IsWellFormed(value) && HasVisible(value);
+
+    // The characters char.IsControl names (C0, DEL and C1), found without an enumerator: names are checked on every enqueue.
+    private static bool HasControl(ReadOnlySpan<char> value) =>
+        value.IndexOfAnyInRange('\u0000', '\u001f') >= 0 || value.IndexOfAnyInRange('\u007f', '\u009f') >= 0;
 
     /// <summary>Whether the text has a character that shows, so that it is not blank: see <see cref="IsInvisible"/>.</summary>
     public static bool HasVisible(ReadOnlySpan<char> value)

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Text;
 using SqliteQueue.Events;
 using SqliteQueue.Internal.Diagnostics;
 using SqliteQueue.Internal.Storage;
@@ -9,11 +10,80 @@ namespace SqliteQueue.Internal;
 /// <summary>The writes of new jobs: each call in its <c>send</c> span, counted, and observed once committed.</summary>
 internal sealed partial class QueueClient
 {
-    private async Task<long> InsertOneAsync(string type, string json, EnqueueOptions? options, CancellationToken cancellationToken)
+    /// <summary>
+    /// One job. With the writer free, no listener on the queue's traces and the call not cancelled, it is written at
+    /// once on this thread, alone in its transaction (<see cref="GroupCommit.TryWriteAlone"/>), and the call returns a
+    /// completed task; otherwise it joins the next group commit. The payload is <paramref name="json"/>, or the UTF-8 JSON
+    /// in <paramref name="utf8"/>, which is read before this returns and not after.
+    /// </summary>
+    private Task<long> InsertOne(string type, string? json, Utf8Payload? utf8, EnqueueOptions? options, CancellationToken cancellationToken)
     {
         // One write reads the clock once: the time the job is created at is also its run-at when it is not delayed.
-        var now = store.NowMs;
-        var job = Validate(type, json, options, now);
+        long now;
+        JobInsert job;
+        try
+        {
+            now = store.NowMs;
+            job = Validate(type, json ?? "", options, now);
+        }
+        catch (Exception ex)
+        {
+            // A bad argument faults the returned task, as it always has, rather than throwing here.
+            return Task.FromException<long>(ex);
+        }
+
+        // A send span must stay current until its write is done, which here may be after this method returns: those
+        // calls take the queued path, whose async method scopes the span.
+        if (!cancellationToken.IsCancellationRequested && !QueueActivities.Source.HasListeners())
+        {
+            var (traceParent, traceState) = TraceContext.Capture(null);
+            if (traceParent is not null)
+            {
+                job = job with { TraceParent = traceParent, TraceState = traceState };
+            }
+
+            var wakes = job.RunAtMs <= now ? job.Queue : null;
+            bool written;
+            (long Id, bool Created) result;
+            try
+            {
+                written = store.TryWriteAlone(
+                    new AloneInsert(this, job, now, utf8?.Bytes, utf8?.Length ?? 0), AloneInsert.Write, wakes,
+                    store.Events.HasObservers ? AloneInsert.RaiseEnqueued : null, out result);
+            }
+            catch (Exception ex)
+            {
+                SendFailed(null, ex, job.Queue, 1);
+                return Task.FromException<long>(ex);
+            }
+
+            if (written)
+            {
+                Sent(null, result.Id, job.Queue);
+                return Task.FromResult(result.Id);
+            }
+        }
+
+        if (utf8 is not null)
+        {
+            job = job with { Payload = Encoding.UTF8.GetString(utf8.Bytes, 0, utf8.Length) };
+        }
+
+        return InsertQueuedAsync(job, now, cancellationToken);
+    }
+
+    /// <summary>What <see cref="InsertOne"/> hands the write done alone, in one value: no closure per call.</summary>
+    private readonly record struct AloneInsert(QueueClient Client, JobInsert Job, long Now, byte[]? Payload, int PayloadLength)
+    {
+        public static readonly Func<JobStore, AloneInsert, (long Id, bool Created)> Write =
+            static (s, a) => (s.Insert(a.Job, a.Payload, a.PayloadLength, a.Now, out var created), created);
+
+        public static readonly Action<AloneInsert, (long Id, bool Created)> RaiseEnqueued =
+            static (a, r) => a.Client.RaiseEnqueued(r.Id, r.Created, a.Job, a.Now);
+    }
+
+    private async Task<long> InsertQueuedAsync(JobInsert job, long now, CancellationToken cancellationToken)
+    {
         using var send = QueueActivities.StartSend(job.Queue, job.Type, batchCount: null);
         var (traceParent, traceState) = TraceContext.Capture(send);
         if (traceParent is not null)
@@ -23,25 +93,33 @@ internal sealed partial class QueueClient
 
         var wakes = job.RunAtMs <= now ? job.Queue : null;
         long id;
-        bool created;
         try
         {
-            (id, created) = await store.WriteAsync((job, now), static (s, tx, a) =>
+            (id, _) = await store.WriteAsync((job, now), static (s, tx, a) =>
             {
                 var id = s.Insert(tx, a.job, a.now, out var created);
                 return (id, created);
-            }, wakes, cancellationToken, store.Events.HasObservers ? r => RaiseEnqueued(r.id, r.created, job, now) : null).ConfigureAwait(false);
+            }, wakes, cancellationToken, store.Events.HasObservers ? RaiseOnCommit(job, now) : null).ConfigureAwait(false);
         }
         catch (Exception ex) when (SendFailed(send, ex, job.Queue, 1))
         {
             throw; // Unreachable: the filter records the failure and lets the exception pass.
         }
 
+        Sent(send, id, job.Queue);
+        return id;
+    }
+
+    // Its own method, so the closure is made only when an observer will be called.
+    private Action<(long Id, bool Created)> RaiseOnCommit(JobInsert job, long now) => r => RaiseEnqueued(r.Id, r.Created, job, now);
+
+    /// <summary>An enqueue committed: its span and counter, and the wake-up of whoever waits for a change or for a job.</summary>
+    private void Sent(Activity? send, long id, string queue)
+    {
         send?.SetTag(Tags.MessageId, id.ToString(CultureInfo.InvariantCulture));
-        store.Metrics.Sent(job.Queue, 1, errorType: null);
+        store.Metrics.Sent(queue, 1, errorType: null);
         store.Changes.Notify();
         store.Available.Notify();
-        return id;
     }
 
     private async Task<IReadOnlyList<long>> InsertManyAsync(List<JobInsert> jobs, long now, CancellationToken cancellationToken)

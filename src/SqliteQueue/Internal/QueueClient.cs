@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using Dapper;
@@ -20,14 +21,22 @@ internal sealed partial class QueueClient(JobStore store, ILogger logger) : IQue
 
     public Task<long> EnqueueAsync<TPayload>(string type, TPayload payload, EnqueueOptions? options = null, CancellationToken cancellationToken = default)
     {
-        var json = Serialize(payload, nameof(payload), index: null);
-        return InsertOneAsync(type, json, options, cancellationToken);
+        var utf8 = SerializeUtf8(payload, nameof(payload));
+        try
+        {
+            return InsertOne(type, json: null, utf8, options, cancellationToken);
+        }
+        finally
+        {
+            // The write has either read the bytes or made a string of them: the buffer is free again.
+            Utf8Payload.Return(utf8);
+        }
     }
 
     public Task<long> EnqueueJsonAsync(string type, string payloadJson, EnqueueOptions? options = null, CancellationToken cancellationToken = default)
     {
         Guard.PayloadJson(payloadJson, store.Options.MaxPayloadLength, nameof(payloadJson));
-        return InsertOneAsync(type, payloadJson, options, cancellationToken);
+        return InsertOne(type, payloadJson, utf8: null, options, cancellationToken);
     }
 
     public Task<IReadOnlyList<long>> EnqueueManyAsync<TPayload>(
@@ -63,7 +72,7 @@ internal sealed partial class QueueClient(JobStore store, ILogger logger) : IQue
 
             Guard.PayloadJson(job.PayloadJson, store.Options.MaxPayloadLength, $"{nameof(jobs)}[{inserts.Count}].{nameof(NewJob.PayloadJson)}");
             var element = $"{nameof(jobs)}[{inserts.Count}].";
-            inserts.Add(Validate(job.Type, job.PayloadJson, job.Options, now, element + nameof(NewJob.Type), element + nameof(NewJob.Options)));
+            inserts.Add(Validate(job.Type, job.PayloadJson, job.Options, now, element + nameof(NewJob.Type), OptionParams.Of(element + nameof(NewJob.Options))));
             CheckBatchSize(inserts.Count, nameof(jobs));
         }
 
@@ -262,8 +271,7 @@ internal sealed partial class QueueClient(JobStore store, ILogger logger) : IQue
     {
         if (payload is null)
         {
-            var which = index is { } i ? $"{paramName}[{i}]" : paramName;
-            throw new ArgumentNullException(paramName, $"{which} is null; every job needs a payload (enqueue an empty object for none).");
+            throw NullPayload(paramName, index);
         }
 
         string json;
@@ -271,13 +279,9 @@ internal sealed partial class QueueClient(JobStore store, ILogger logger) : IQue
         {
             json = JsonSerializer.Serialize(payload, _json);
         }
-        catch (StrictJsonEncoder.MalformedTextException ex)
+        catch (Exception ex) when (NotSerializable<TPayload>(ex, paramName) is { } error)
         {
-            throw new ArgumentException(Errors.PayloadNotWellFormed, paramName, ex);
-        }
-        catch (Exception ex) when (ex is JsonException or NotSupportedException or ArgumentException or InvalidOperationException)
-        {
-            throw new ArgumentException($"The payload of type {typeof(TPayload).Name} cannot be serialized to JSON: {ex.Message}", paramName, ex);
+            throw error;
         }
 
         if (json.Length > store.Options.MaxPayloadLength)
@@ -288,23 +292,80 @@ internal sealed partial class QueueClient(JobStore store, ILogger logger) : IQue
         return json;
     }
 
-    /// <summary>Checks one job; parameter names are those of the public call (or of the batch element) that carried it.</summary>
-    private JobInsert Validate(string type, string json, EnqueueOptions? options, long now, string typeParam = "type", string optionsParam = "options")
+    /// <summary>
+    /// As <see cref="Serialize{TPayload}(TPayload, string, int?)"/>, straight to UTF-8 in this thread's buffer, which the
+    /// caller gives back with <see cref="Utf8Payload.Return"/>. The length limit still counts UTF-16 characters.
+    /// </summary>
+    private Utf8Payload SerializeUtf8<TPayload>(TPayload payload, string paramName)
+    {
+        if (payload is null)
+        {
+            throw NullPayload(paramName, index: null);
+        }
+
+        var utf8 = Utf8Payload.Rent(_json);
+        try
+        {
+            utf8.Write(payload);
+        }
+        catch (Exception ex)
+        {
+            Utf8Payload.Return(utf8);
+            if (NotSerializable<TPayload>(ex, paramName) is { } error)
+            {
+                throw error;
+            }
+
+            throw;
+        }
+
+        // A character takes at least one byte: only a payload longer in bytes than the limit can be too long.
+        if (utf8.Length > store.Options.MaxPayloadLength
+            && Encoding.UTF8.GetCharCount(utf8.Bytes, 0, utf8.Length) is var chars && chars > store.Options.MaxPayloadLength)
+        {
+            Utf8Payload.Return(utf8);
+            throw new ArgumentException(Errors.PayloadTooLong(chars, store.Options.MaxPayloadLength), paramName);
+        }
+
+        return utf8;
+    }
+
+    private static ArgumentNullException NullPayload(string paramName, int? index)
+    {
+        var which = index is { } i ? $"{paramName}[{i}]" : paramName;
+        return new ArgumentNullException(paramName, $"{which} is null; every job needs a payload (enqueue an empty object for none).");
+    }
+
+    /// <summary>The caller's error for a payload the serializer refused; null for any other failure.</summary>
+    private static ArgumentException? NotSerializable<TPayload>(Exception ex, string paramName) => ex switch
+    {
+        StrictJsonEncoder.MalformedTextException => new ArgumentException(Errors.PayloadNotWellFormed, paramName, ex),
+        JsonException or NotSupportedException or ArgumentException or InvalidOperationException =>
+            new ArgumentException($"The payload of type {typeof(TPayload).Name} cannot be serialized to JSON: {ex.Message}", paramName, ex),
+        _ => null,
+    };
+
+    /// <summary>
+    /// Checks one job; parameter names are those of the public call (or of the batch element) that carried it. The
+    /// names of the options' properties are built once for a direct call (<see cref="OptionParams.Direct"/>), not per call.
+    /// </summary>
+    private JobInsert Validate(string type, string json, EnqueueOptions? options, long now, string typeParam = "type", OptionParams? optionParams = null)
     {
         Guard.Name(type, "job type", typeParam);
-        var queue = options?.Queue is null ? QueueNames.Default : Guard.Name(options.Queue, "queue name", optionsParam + ".Queue");
-        var key = Guard.Key(options?.DeduplicationKey, optionsParam + ".DeduplicationKey");
+        var names = optionParams ?? OptionParams.Direct;
+        var queue = options?.Queue is null ? QueueNames.Default : Guard.Name(options.Queue, "queue name", names.Queue);
+        var key = Guard.Key(options?.DeduplicationKey, names.DeduplicationKey);
         var priority = options?.Priority ?? 0;
-        Guard.InRange(priority, -Guard.MaxPriority, Guard.MaxPriority, optionsParam + ".Priority");
+        Guard.InRange(priority, -Guard.MaxPriority, Guard.MaxPriority, names.Priority);
         var maxAttempts = options?.MaxAttempts ?? store.Options.DefaultMaxAttempts;
-        Guard.InRange(maxAttempts, 1, 1000, optionsParam + ".MaxAttempts");
+        Guard.InRange(maxAttempts, 1, 1000, names.MaxAttempts);
 
         long? timeoutMs = null;
         if (options?.Timeout is { } timeout)
         {
             if (timeout <= TimeSpan.Zero || timeout > Guard.MaxTimeout)
             {
-                throw new ArgumentOutOfRangeException(optionsParam + ".Timeout", timeout, $"{optionsParam}.Timeout must be greater than zero and at most {Guard.MaxTimeout}.");
+                throw new ArgumentOutOfRangeException(names.Timeout, timeout, $"{names.Timeout} must be greater than zero and at most {Guard.MaxTimeout}.");
             }
 
             timeoutMs = (long)Math.Ceiling(timeout.TotalMilliseconds);
@@ -315,10 +376,10 @@ internal sealed partial class QueueClient(JobStore store, ILogger logger) : IQue
         {
             if (options.RunAt is not null)
             {
-                throw new ArgumentException(Errors.DelayAndRunAt, optionsParam + ".Delay");
+                throw new ArgumentException(Errors.DelayAndRunAt, names.Delay);
             }
 
-            Guard.InRange(delay, TimeSpan.Zero, Guard.MaxDelay, optionsParam + ".Delay");
+            Guard.InRange(delay, TimeSpan.Zero, Guard.MaxDelay, names.Delay);
             runAt = now + (long)Math.Ceiling(delay.TotalMilliseconds);
         }
         else if (options?.RunAt is { } at)
@@ -327,6 +388,15 @@ internal sealed partial class QueueClient(JobStore store, ILogger logger) : IQue
         }
 
         return new JobInsert(queue, type, json, priority, runAt, maxAttempts, timeoutMs, key);
+    }
+
+    /// <summary>The parameter names of the options' properties, for the options of a call or of a batch element.</summary>
+    private sealed record OptionParams(string Queue, string DeduplicationKey, string Priority, string MaxAttempts, string Timeout, string Delay)
+    {
+        public static readonly OptionParams Direct = Of("options");
+
+        public static OptionParams Of(string options) => new(
+            options + ".Queue", options + ".DeduplicationKey", options + ".Priority", options + ".MaxAttempts", options + ".Timeout", options + ".Delay");
     }
 
     private static void CheckBatchSize(int count, string paramName)

@@ -13,7 +13,7 @@ namespace SqliteQueue.Internal.Storage;
 /// ride in the commit of a write that makes their jobs due.
 /// </summary>
 #pragma warning disable CA1001 // The gate's wait handle is never created; the store disposes what holds resources.
-internal sealed class GroupCommit(JobStore store, SqliteQueueOptions options, ILogger logger)
+internal sealed partial class GroupCommit(JobStore store, SqliteQueueOptions options, ILogger logger)
 #pragma warning restore CA1001
 {
     private const int MaxGroup = 512;
@@ -370,5 +370,6 @@ internal sealed class GroupCommit(JobStore store, SqliteQueueOptions options, IL
         _savepoint?.Dispose();
         _release?.Dispose();
         _rollbackTo?.Dispose();
+        DisposeAloneStatements();
     }
 }

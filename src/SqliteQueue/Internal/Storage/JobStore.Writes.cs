@@ -21,20 +21,41 @@ internal sealed partial class JobStore
     public long Insert(SqliteTransaction tx, in JobInsert job, long now) => Insert(tx, job, now, out _);
 
     /// <summary>Inserts a job; <paramref name="created"/> is false when its deduplication key named a live job, whose id is returned.</summary>
-    public long Insert(SqliteTransaction tx, in JobInsert job, long now, out bool created)
+    public long Insert(SqliteTransaction tx, in JobInsert job, long now, out bool created) =>
+        Insert(tx, job, null, 0, now, out created);
+
+    /// <summary>
+    /// As <see cref="Insert(SqliteTransaction, in JobInsert, long, out bool)"/>, in the writer's current transaction,
+    /// which may have been begun through the C API. When <paramref name="payloadUtf8"/> is given, its first
+    /// <paramref name="payloadLength"/> bytes (UTF-8 JSON) are the payload, in place of <see cref="JobInsert.Payload"/>.
+    /// </summary>
+    public long Insert(in JobInsert job, byte[]? payloadUtf8, int payloadLength, long now, out bool created) =>
+        Insert(null, job, payloadUtf8, payloadLength, now, out created);
+
+    private long Insert(SqliteTransaction? tx, in JobInsert job, byte[]? payloadUtf8, int payloadLength, long now, out bool created)
     {
         var insert = Raw(JobSql.Enqueue, tx);
-        insert.Set("@queue", job.Queue);
-        insert.Set("@type", job.Type);
-        insert.Set("@payload", job.Payload);
-        insert.Set("@priority", job.Priority);
-        insert.Set("@run_at", job.RunAtMs);
-        insert.Set(insert.Slot("@max_attempts"), job.MaxAttempts);
-        insert.Set(insert.Slot("@timeout_ms"), job.TimeoutMs);
-        insert.Set("@dedup_key", job.DedupKey);
-        insert.Set("@now", now);
-        insert.Set(insert.Slot("@trace_parent"), job.TraceParent);
-        insert.Set(insert.Slot("@trace_state"), job.TraceState);
+        _enqueueSlots ??= EnqueueSlots.Of(insert);
+        var slots = _enqueueSlots;
+        insert.Set(slots.Queue, job.Queue);
+        insert.Set(slots.Type, job.Type);
+        if (payloadUtf8 is null)
+        {
+            insert.Set(slots.Payload, job.Payload);
+        }
+        else
+        {
+            insert.SetUtf8(slots.Payload, payloadUtf8, payloadLength);
+        }
+
+        insert.Set(slots.Priority, job.Priority);
+        insert.Set(slots.RunAt, job.RunAtMs);
+        insert.Set(slots.MaxAttempts, job.MaxAttempts);
+        insert.Set(slots.TimeoutMs, job.TimeoutMs);
+        insert.Set(slots.DedupKey, job.DedupKey);
+        insert.Set(slots.Now, now);
+        insert.Set(slots.TraceParent, job.TraceParent);
+        insert.Set(slots.TraceState, job.TraceState);
         Claims.NotePending(job.Queue, job.Priority, job.RunAtMs);
         if (insert.ExecuteScalarInt64() is { } id)
         {
@@ -141,6 +162,16 @@ internal sealed partial class JobStore
     }
 
     private int[][]? _sixteenSlots;
+    private EnqueueSlots? _enqueueSlots;
+
+    /// <summary>The parameter slots of <see cref="JobSql.Enqueue"/>, looked up once rather than by name on every insert.</summary>
+    private sealed record EnqueueSlots(
+        int Queue, int Type, int Payload, int Priority, int RunAt, int MaxAttempts, int TimeoutMs, int DedupKey, int Now, int TraceParent, int TraceState)
+    {
+        public static EnqueueSlots Of(RawCommand c) => new(
+            c.Slot("@queue"), c.Slot("@type"), c.Slot("@payload"), c.Slot("@priority"), c.Slot("@run_at"), c.Slot("@max_attempts"),
+            c.Slot("@timeout_ms"), c.Slot("@dedup_key"), c.Slot("@now"), c.Slot("@trace_parent"), c.Slot("@trace_state"));
+    }
 
     private static readonly string[][] SixteenNames = Enumerable.Range(0, 16)
         .Select(k => new[] { "@queue", "@type", "@payload", "@priority", "@run_at", "@max_attempts", "@timeout_ms" }

@@ -96,6 +96,10 @@ internal sealed partial class JobStore : IDisposable, IAsyncDisposable
         TState state, Func<JobStore, SqliteTransaction, TState, T> work, string? wakes, CancellationToken cancellationToken, Action<T>? committed = null) =>
         _commit.WriteAsync(state, work, wakes, cancellationToken, committed);
 
+    /// <inheritdoc cref="GroupCommit.TryWriteAlone"/>
+    public bool TryWriteAlone<TState, T>(TState state, Func<JobStore, TState, T> work, string? wakes, Action<TState, T>? committed, out T result) =>
+        _commit.TryWriteAlone(state, work, wakes, committed, out result);
+
     /// <inheritdoc cref="GroupCommit.ExclusiveAsync"/>
     public Task<T> ExclusiveAsync<T>(Func<SqliteConnection, T> work, CancellationToken cancellationToken) => _commit.ExclusiveAsync(work, cancellationToken);
 
@@ -229,8 +233,11 @@ internal sealed partial class JobStore : IDisposable, IAsyncDisposable
         }
     }
 
-    /// <summary>Hot statements are prepared once on the writer and reused, through SQLite's C API (see <see cref="RawCommand"/>).</summary>
-    public RawCommand Raw(string template, SqliteTransaction tx)
+    /// <summary>
+    /// Hot statements are prepared once on the writer and reused, through SQLite's C API (see <see cref="RawCommand"/>).
+    /// <paramref name="tx"/> is null in a transaction begun through the C API too (<see cref="GroupCommit.TryWriteAlone"/>).
+    /// </summary>
+    public RawCommand Raw(string template, SqliteTransaction? tx)
     {
         // The transaction is the writer's current one; raw statements run inside it by construction.
         _ = tx;

@@ -8,7 +8,8 @@ namespace SqliteQueue.Internal.Storage;
 /// A hot statement (or a short sequence of statements) prepared once on the writer and run through SQLite's C API.
 /// Microsoft.Data.Sqlite looks every parameter up by name, converting the name to UTF-8, on every execution; for
 /// the queue's hot paths that costs as much as the statement itself. Here the parameter positions are resolved once
-/// and text is bound as UTF-16 without copies. It runs inside the writer's current transaction like any command.
+/// and text is bound as UTF-16 without copies, or as UTF-8 bytes the caller already holds (a payload serialized
+/// straight to UTF-8 is then never a string). It runs inside the writer's current transaction like any command.
 /// </summary>
 internal sealed class RawCommand : IDisposable
 {
@@ -21,7 +22,8 @@ internal sealed class RawCommand : IDisposable
     private readonly int[][] _positions; // per slot, per statement: the 1-based position, or 0 when absent
     private readonly long[] _longs;
     private readonly string?[] _texts;
-    private readonly byte[] _kinds; // 0 null, 1 integer, 2 text
+    private readonly byte[]?[] _utf8; // for kind 3: the bytes, of which the first _longs[slot] are the text
+    private readonly byte[] _kinds; // 0 null, 1 integer, 2 text, 3 UTF-8 text
     private int _changes;
     private bool _reading;
 
@@ -71,6 +73,7 @@ internal sealed class RawCommand : IDisposable
 
         _longs = new long[names.Count];
         _texts = new string?[names.Count];
+        _utf8 = new byte[]?[names.Count];
         _kinds = new byte[names.Count];
     }
 
@@ -104,7 +107,20 @@ internal sealed class RawCommand : IDisposable
     public void Set(int slot, string? value)
     {
         _texts[slot] = value;
+        _utf8[slot] = null;
         _kinds[slot] = value is null ? (byte)0 : (byte)2;
+    }
+
+    /// <summary>
+    /// Sets text given as its UTF-8 bytes: the first <paramref name="length"/> of <paramref name="utf8"/>. The array is
+    /// read when the statement runs, not now: it must hold the text until then, and is let go at <see cref="Finish"/>.
+    /// </summary>
+    public void SetUtf8(int slot, byte[] utf8, int length)
+    {
+        _utf8[slot] = utf8;
+        _longs[slot] = length;
+        _texts[slot] = null;
+        _kinds[slot] = 3;
     }
 
     /// <summary>Binds the values and runs every statement but the last to completion; then read the last one's rows with <see cref="Read"/>.</summary>
@@ -143,6 +159,16 @@ internal sealed class RawCommand : IDisposable
         foreach (var statement in _statements)
         {
             raw.sqlite3_reset(statement);
+        }
+
+        // SQLite copied the bytes when they were bound: a buffer the caller reuses is neither kept alive nor read again.
+        for (var slot = 0; slot < _kinds.Length; slot++)
+        {
+            if (_kinds[slot] == 3)
+            {
+                _utf8[slot] = null;
+                _kinds[slot] = 0;
+            }
         }
 
         return _changes;
@@ -193,6 +219,7 @@ internal sealed class RawCommand : IDisposable
             {
                 1 => raw.sqlite3_bind_int64(stmt, position, _longs[slot]),
                 2 => raw.sqlite3_bind_text16(stmt, position, _texts[slot].AsSpan()),
+                3 => raw.sqlite3_bind_text(stmt, position, _utf8[slot].AsSpan(0, (int)_longs[slot])),
                 _ => raw.sqlite3_bind_null(stmt, position),
             };
             Check(rc);
