@@ -200,6 +200,22 @@ internal static class JobSql
         WHERE id = @id AND state = 'running' AND lease_token = @token;
         """;
 
+    // Several completions in two statements, whatever their number: @batch is a JSON array of [id, lease_token] pairs
+    // (json_each walks it, and each pair finds its job by primary key), so one prepared statement serves every batch
+    // size and no variable limit applies. Each job is fenced by its own token exactly as in CompleteJob; RETURNING
+    // names the jobs completed, so a job whose lease was lost is told apart. The pairs hold distinct ids.
+    public const string CompleteJobs = """
+        INSERT INTO {prefix}executions (job_id, attempt, worker_id, started_at, finished_at, outcome, error)
+        SELECT j.id, j.attempt, j.lease_owner, j.started_at, @now, 'completed', NULL
+        FROM json_each(@batch) AS b JOIN {prefix}jobs AS j ON j.id = b.value ->> 0
+        WHERE j.state = 'running' AND j.lease_token = b.value ->> 1;
+        UPDATE {prefix}jobs AS j
+        SET state = 'completed', finished_at = @now, lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL
+        FROM json_each(@batch) AS b
+        WHERE j.id = b.value ->> 0 AND j.state = 'running' AND j.lease_token = b.value ->> 1
+        RETURNING id;
+        """;
+
     public const string FailJob = """
         INSERT INTO {prefix}executions (job_id, attempt, worker_id, started_at, finished_at, outcome, error)
         SELECT id, attempt, lease_owner, started_at, @now, 'failed', @error
