@@ -10,7 +10,9 @@ using SqliteQueue.Benchmarks.EndToEnd;
 // benchmarks/telemetry-cost.sh); `recurring-latency [seconds]` measures, in real time, how
 // late the scheduler fires an every-second schedule, and `recurring-hotpath [rounds]` compares enqueue and claim with
 // and without 1,000 schedules in one process, in alternating blocks. `prune-load`, `wal-reader` and `backup-load` run
-// the maintenance operations beside a producer and workers (see their classes). Anything else goes to BenchmarkDotNet.
+// the maintenance operations beside a producer and workers (see their classes). `complete-forms [rounds]` compares
+// a batch of completions written one statement per job and set-based (see CompleteForms). Anything else goes to
+// BenchmarkDotNet.
 switch (args)
 {
     case ["peer", .. var rest]:
@@ -21,6 +23,8 @@ switch (args)
         return await PeerDiagnostics.DrainCountersAsync(rest);
     case ["peer-latency", .. var rest]:
         return await PeerBenchmark.LatencyOnlyAsync(rest);
+    case ["complete-forms", .. var rest]:
+        return await CompleteForms.RunAsync(rest);
     case ["peer-drain", .. var rest]:
         return await PeerBenchmark.DrainOnlyAsync(rest);
     case ["recurring-latency", .. var rest]:
