@@ -11,7 +11,9 @@ using SqliteQueue.Benchmarks.EndToEnd;
 // (alternated); `recurring-latency [seconds]` measures, in real time, how
 // late the scheduler fires an every-second schedule, and `recurring-hotpath [rounds]` compares enqueue and claim with
 // and without 1,000 schedules in one process, in alternating blocks. `prune-load`, `wal-reader` and `backup-load` run
-// the maintenance operations beside a producer and workers (see their classes). Anything else goes to BenchmarkDotNet.
+// the maintenance operations beside a producer and workers (see their classes). `complete-forms [rounds]` compares
+// a batch of completions written one statement per job and set-based (see CompleteForms). Anything else goes to
+// BenchmarkDotNet.
 switch (args)
 {
     case ["peer", .. var rest]:
@@ -22,6 +24,8 @@ switch (args)
         return await PeerDiagnostics.DrainCountersAsync(rest);
     case ["peer-latency", .. var rest]:
         return await PeerBenchmark.LatencyOnlyAsync(rest);
+    case ["complete-forms", .. var rest]:
+        return await CompleteForms.RunAsync(rest);
     case ["peer-drain", .. var rest]:
         return await PeerBenchmark.DrainOnlyAsync(rest);
     case ["peer-w1", .. var rest]:

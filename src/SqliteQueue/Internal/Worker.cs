@@ -123,39 +123,22 @@ internal sealed class Worker : IWorker
     /// </summary>
     public async Task<(bool[] Applied, HeldStart[] Started)> CompleteAndStartAsync(IReadOnlyList<ClaimedJob> completed, IReadOnlyList<ClaimedJob> starting)
     {
-        var result = await _store.WriteAsync((completed, starting), static (s, tx, a) =>
-        {
-            var now = s.NowMs;
-            var applied = new bool[a.completed.Count];
-            for (var i = 0; i < applied.Length; i++)
-            {
-                applied[i] = s.Complete(tx, a.completed[i].Id, a.completed[i].LeaseToken, a.completed[i].Queue, now);
-            }
-
-            var started = new HeldStart[a.starting.Count];
-            for (var i = 0; i < started.Length; i++)
-            {
-                started[i] = s.StartHeld(tx, a.starting[i].Id, a.starting[i].LeaseToken, now);
-            }
-
-            return (applied, started, now);
-        }, CancellationToken.None).ConfigureAwait(false);
-
+        var result = await _store.CompleteAsync(completed, starting, CancellationToken.None).ConfigureAwait(false);
         if (completed.Count > 0)
         {
-            LogCompleted(completed, result.applied, result.now);
+            LogCompleted(completed, result.Applied, result.NowMs);
             _store.Changes.Notify();
         }
 
         for (var i = 0; i < starting.Count; i++)
         {
-            if (result.started[i] == HeldStart.Started)
+            if (result.Started[i] == HeldStart.Started)
             {
-                Started(starting[i], result.now);
+                Started(starting[i], result.NowMs);
             }
         }
 
-        return (result.applied, result.started);
+        return (result.Applied, result.Started);
     }
 
     /// <summary>Counts the attempts of held jobs whose handlers are about to run, in one write.</summary>
@@ -203,14 +186,11 @@ internal sealed class Worker : IWorker
     public async Task<bool> CompleteAsync(ClaimedJob job, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(job);
-        var (done, now) = await _store.WriteAsync(job, static (s, tx, j) =>
-        {
-            var now = s.NowMs;
-            return (s.Complete(tx, j.Id, j.LeaseToken, j.Queue, now), now);
-        }, cancellationToken).ConfigureAwait(false);
+        var result = await _store.CompleteAsync([job], [], cancellationToken).ConfigureAwait(false);
+        var done = result.Applied[0];
         if (done)
         {
-            Completed(job, now);
+            Completed(job, result.NowMs);
             _store.Changes.Notify();
         }
         else
@@ -237,20 +217,10 @@ internal sealed class Worker : IWorker
             return [];
         }
 
-        var (applied, now) = await _store.WriteAsync(jobs, static (s, tx, list) =>
-        {
-            var now = s.NowMs;
-            var result = new bool[list.Count];
-            for (var i = 0; i < list.Count; i++)
-            {
-                result[i] = s.Complete(tx, list[i].Id, list[i].LeaseToken, list[i].Queue, now);
-            }
-
-            return (result, now);
-        }, cancellationToken).ConfigureAwait(false);
-        LogCompleted(jobs, applied, now);
+        var result = await _store.CompleteAsync(jobs, [], cancellationToken).ConfigureAwait(false);
+        LogCompleted(jobs, result.Applied, result.NowMs);
         _store.Changes.Notify();
-        return applied;
+        return result.Applied;
     }
 
     public async Task<FailResult> FailAsync(ClaimedJob job, string errorMessage, bool permanent = false, CancellationToken cancellationToken = default)

@@ -35,6 +35,21 @@ public sealed class SqliteSettingsTests
         Pragma(writer, "mmap_size").Should().Be(0);
     }
 
+    [Fact]
+    public async Task The_writer_keeps_temporary_btrees_in_memory_and_a_full_vacuum_leaves_it_so()
+    {
+        await using var db = new TestDatabase();
+        await db.Client.EnqueueManyAsync("t", Enumerable.Range(0, 100));
+        var writer = Writer(db.Queue);
+        Pragma(writer, "temp_store").Should().Be(2, "2 is MEMORY");
+
+        await db.Queue.Maintenance.VacuumAsync();
+
+        Pragma(writer, "temp_store").Should().Be(2, "VACUUM runs with FILE and the writer goes back to MEMORY");
+        using var reader = OpenReader(db.Queue);
+        Pragma(reader, "temp_store").Should().Be(0, "readers keep SQLite's default");
+    }
+
     public static TheoryData<int, int, long, long> Settings => new()
     {
         { 256, 0, -1, 0 },

@@ -36,7 +36,18 @@ internal static class FileCare
 
             // Set before the VACUUM, which is what lets a file that already has tables change its auto_vacuum mode.
             ConnectionFactory.Execute(c, "PRAGMA auto_vacuum = INCREMENTAL;");
-            ConnectionFactory.Execute(c, "VACUUM;");
+
+            // The writer keeps temporary b-trees in memory; VACUUM's temporary copy of the whole file goes to disk.
+            ConnectionFactory.Execute(c, "PRAGMA temp_store = FILE;");
+            try
+            {
+                ConnectionFactory.Execute(c, "VACUUM;");
+            }
+            finally
+            {
+                ConnectionFactory.Execute(c, "PRAGMA temp_store = MEMORY;");
+            }
+
             var after = StorageFiles.Pages(c);
             return new VacuumResult(before.Pages, after.Pages, before.FreePages, after.FreePages, before.PageSize, clock.Elapsed);
         }, cancellationToken);

@@ -40,13 +40,16 @@ internal sealed partial class GroupCommit(JobStore store, SqliteQueueOptions opt
     /// </summary>
     public Task<T> WriteAsync<TState, T>(
         TState state, Func<JobStore, SqliteTransaction, TState, T> work, string? wakes, CancellationToken cancellationToken, Action<T>? committed = null)
+        => Submit(new WriteItem<TState, T>(state, work) { Wakes = wakes, Committed = committed }, cancellationToken);
+
+    /// <summary>Queues a write of any kind (a <see cref="CompletionWrite"/>, say) for the next commit; see <see cref="WriteAsync{TState, T}"/>.</summary>
+    public Task<T> Submit<T>(WriteItem<T> item, CancellationToken cancellationToken)
     {
         if (cancellationToken.IsCancellationRequested)
         {
             return Task.FromCanceled<T>(cancellationToken);
         }
 
-        var item = new WriteItem<TState, T>(state, work) { Wakes = wakes, Committed = committed };
         bool lead;
         lock (_pending)
         {
@@ -205,9 +208,18 @@ internal sealed partial class GroupCommit(JobStore store, SqliteQueueOptions opt
                     }
                     else
                     {
-                        foreach (var item in batch)
+                        for (var i = 0; i < batch.Count;)
                         {
-                            RunIsolated(item, writer, tx);
+                            var completions = CompletionsFrom(batch, i);
+                            if (completions > 1)
+                            {
+                                RunCompletionsIsolated(batch, i, completions, writer, tx);
+                                i += completions;
+                            }
+                            else
+                            {
+                                RunIsolated(batch[i++], writer, tx);
+                            }
                         }
                     }
 
@@ -319,6 +331,52 @@ internal sealed partial class GroupCommit(JobStore store, SqliteQueueOptions opt
             Savepoint(ref _rollbackTo, "ROLLBACK TO item;", writer, tx);
             Savepoint(ref _release, "RELEASE item;", writer, tx);
             item.Fail(StoreErrors.Translate(ex, _store.DataSource));
+        }
+    }
+
+    /// <summary>How many completion writes follow each other in <paramref name="batch"/> from <paramref name="start"/>.</summary>
+    private static int CompletionsFrom(List<WriteItem> batch, int start)
+    {
+        var end = start;
+        while (end < batch.Count && batch[end] is CompletionWrite)
+        {
+            end++;
+        }
+
+        return end - start;
+    }
+
+    /// <summary>
+    /// Runs neighbouring completion writes together under one savepoint (see <see cref="CompletionWrite.RunTogether"/>).
+    /// Only neighbours are joined, so no write moves past a write of another kind that may depend on it. When the
+    /// joint run fails, it is undone and each write runs alone, as any write does, so one bad write fails only itself.
+    /// </summary>
+    private void RunCompletionsIsolated(List<WriteItem> batch, int start, int count, SqliteConnection writer, SqliteTransaction tx)
+    {
+        Savepoint(ref _savepoint, "SAVEPOINT item;", writer, tx);
+        var mark = _store.Claims.Mark;
+        var counted = _store.Counts.Mark;
+        try
+        {
+            CompletionWrite.RunTogether(_store, tx, batch, start, count);
+            Savepoint(ref _release, "RELEASE item;", writer, tx);
+            return;
+        }
+        catch (SqliteException ex) when (StoreErrors.IsBusy(ex))
+        {
+            throw;
+        }
+        catch (Exception)
+        {
+            _store.Claims.RolledBackTo(mark);
+            _store.Counts.RolledBackTo(counted);
+            Savepoint(ref _rollbackTo, "ROLLBACK TO item;", writer, tx);
+            Savepoint(ref _release, "RELEASE item;", writer, tx);
+        }
+
+        for (var i = start; i < start + count; i++)
+        {
+            RunIsolated(batch[i], writer, tx);
         }
     }
 
