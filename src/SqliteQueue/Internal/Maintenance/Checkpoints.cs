@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using Microsoft.Data.Sqlite;
 using SqliteQueue.Internal.Storage;
 using SqliteQueue.Maintenance;
