@@ -12,8 +12,9 @@ using SqliteQueue.Benchmarks.EndToEnd;
 // late the scheduler fires an every-second schedule, and `recurring-hotpath [rounds]` compares enqueue and claim with
 // and without 1,000 schedules in one process, in alternating blocks. `prune-load`, `wal-reader` and `backup-load` run
 // the maintenance operations beside a producer and workers (see their classes). `complete-forms [rounds]` compares
-// a batch of completions written one statement per job and set-based (see CompleteForms). Anything else goes to
-// BenchmarkDotNet.
+// a batch of completions written one statement per job and set-based (see CompleteForms). `peer-contention` times
+// enqueues one at a time while worker processes (`peer-contention-worker`, its helper) drain the same file, and reports
+// their drain rate (see ContentionProbe). Anything else goes to BenchmarkDotNet.
 switch (args)
 {
     case ["peer", .. var rest]:
@@ -40,6 +41,10 @@ switch (args)
         return await WalReaderProbe.RunAsync(rest);
     case ["backup-load", .. var rest]:
         return await BackupLoadProbe.RunAsync(rest);
+    case ["peer-contention", .. var rest]:
+        return await ContentionProbe.RunAsync(rest);
+    case ["peer-contention-worker", .. var rest]:
+        return await ContentionProbe.WorkerAsync(rest);
 }
 
 // `--depths 1000[,100000...]` limits the claim benchmarks' queue depths (the same as SQLITEQUEUE_BENCH_DEPTHS); it is

@@ -309,7 +309,7 @@ internal static partial class PeerBenchmark
         return Process.Start(start) ?? throw new InvalidOperationException("The enqueuer process did not start.");
     }
 
-    private static string DotnetHost()
+    internal static string DotnetHost()
     {
         var fromSdk = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
         if (!string.IsNullOrEmpty(fromSdk) && File.Exists(fromSdk))

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using Microsoft.Data.Sqlite;
 using SqliteQueue.Internal.Storage;
 using SqliteQueue.Maintenance;
@@ -26,7 +25,7 @@ internal static class Checkpoints
         return store.ReadAsync((mode, busyTimeout, truncateOnlyWhenCaughtUp), static (_, c, a) =>
         {
             var clock = Stopwatch.StartNew();
-            ConnectionFactory.Execute(c, "PRAGMA busy_timeout = " + ((long)a.busyTimeout.TotalMilliseconds).ToString(CultureInfo.InvariantCulture) + ";");
+            BusyWait.Install(c, (int)a.busyTimeout.TotalMilliseconds);
 
             // A TRUNCATE that succeeds reports the WAL it emptied (0 frames, 0 copied); a passive pass first, which
             // does most of the copying anyway, learns what the WAL held.

@@ -16,7 +16,7 @@ internal sealed class ConnectionFactory : IDisposable
             || builder.DataSource.Contains("mode=memory", StringComparison.OrdinalIgnoreCase);
 
         // Microsoft.Data.Sqlite answers SQLITE_BUSY by sleeping 150 ms in a loop until this many seconds pass.
-        // SQLite's own busy_timeout does the waiting instead, and the store retries asynchronously after it.
+        // The store's busy handler (BusyWait) does the waiting instead, and the store retries asynchronously after it.
         builder.DefaultTimeout = 1;
         ConnectionString = builder.ToString();
         DataSource = builder.DataSource;
@@ -28,9 +28,7 @@ internal sealed class ConnectionFactory : IDisposable
         MmapSizeBytes = options.MmapSizeBytes;
 
         // PRAGMAs take no parameters; these are validated integers, formatted invariantly.
-        _readerPragmas = MmapSizeBytes == 0
-            ? $"PRAGMA busy_timeout = {Invariant(BusyTimeoutMs)};"
-            : $"PRAGMA busy_timeout = {Invariant(BusyTimeoutMs)}; PRAGMA mmap_size = {Invariant(MmapSizeBytes)};";
+        _readerPragmas = MmapSizeBytes == 0 ? null : $"PRAGMA mmap_size = {Invariant(MmapSizeBytes)};";
 
         if (IsMemory)
         {
@@ -72,14 +70,18 @@ internal sealed class ConnectionFactory : IDisposable
 
     public long MmapSizeBytes { get; }
 
-    private readonly string _readerPragmas;
+    private readonly string? _readerPragmas;
 
+    /// <summary>Opens a connection that waits for another process's lock with the store's busy handler (<see cref="BusyWait"/>), and nothing else set.</summary>
     public SqliteConnection OpenRaw()
     {
         var connection = new SqliteConnection(ConnectionString);
         try
         {
             connection.Open();
+
+            // A pooled connection comes back with whatever handler its last user left; it is installed on every open.
+            BusyWait.Install(connection, BusyTimeoutMs);
             return connection;
         }
         catch
@@ -93,6 +95,11 @@ internal sealed class ConnectionFactory : IDisposable
     public SqliteConnection OpenReader()
     {
         var connection = OpenRaw();
+        if (_readerPragmas is null)
+        {
+            return connection;
+        }
+
         try
         {
             Execute(connection, _readerPragmas);
@@ -108,7 +115,7 @@ internal sealed class ConnectionFactory : IDisposable
     /// <summary>The writer's PRAGMAs, applied only after the file was checked, so a refused file is never touched.</summary>
     public void ApplyWriterPragmas(SqliteConnection connection)
     {
-        Execute(connection, $"PRAGMA busy_timeout = {BusyTimeoutMs};");
+        // The busy handler is already installed (OpenRaw); PRAGMA busy_timeout would replace it with SQLite's.
 
         // Free pages can then be given back in small steps after a prune, without rebuilding the file. It only takes
         // before the first table is created: an existing file keeps its mode until a full VACUUM converts it.
