@@ -2,9 +2,10 @@ namespace SqliteQueue.Internal;
 
 /// <summary>
 /// Wakes waiters in this process when the store commits a change. Take <see cref="NextChange"/> before reading
-/// the state you wait on, so a change between the read and the wait is not missed.
+/// the state you wait on, so a change between the read and the wait is not missed. <paramref name="notified"/>, when
+/// given, runs after each notification, for what else must hear of it (other processes, through the wake-up file).
 /// </summary>
-internal sealed class ChangeNotifier
+internal sealed class ChangeNotifier(Action? notified = null)
 {
     private TaskCompletionSource _next = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -14,5 +15,6 @@ internal sealed class ChangeNotifier
     {
         var fresh = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         Interlocked.Exchange(ref _next, fresh).TrySetResult();
+        notified?.Invoke();
     }
 }
