@@ -21,8 +21,9 @@ public sealed class WakeProcessTests
         await using var db = new TestDatabase();
         var queue = db.Open(TimeProvider.System);
 
-        // Two slots and a 200 ms handler: the worker is back waiting, parked, long before each job's handler ends.
-        using var worker = WorkerProcess.StartHosted(db.Path, "hourly", leaseMs: 30_000, concurrency: 2, holdMs: 200, maintenance: false, pollMs: 3_600_000);
+        // Two slots and a 200 ms handler: the worker is back waiting, parked, long before each job's handler ends. The
+        // lease is long too, as a wait also ends when the running job's lease would expire.
+        using var worker = WorkerProcess.StartHosted(db.Path, "hourly", leaseMs: 600_000, concurrency: 2, holdMs: 200, maintenance: false, pollMs: 3_600_000);
         await worker.WaitUntilAsync(l => l.Contains("ready"), "ready line", Bound);
         for (var n = 0; n < 5; n++)
         {
