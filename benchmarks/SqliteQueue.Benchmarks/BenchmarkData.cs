@@ -209,7 +209,7 @@ internal static class BenchmarkData
     public static void DeleteDatabase(string path)
     {
         SqliteConnection.ClearAllPools();
-        foreach (var file in new[] { path, path + "-wal", path + "-shm" })
+        foreach (var file in new[] { path, path + "-wal", path + "-shm", path + "-wake" })
         {
             File.Delete(file);
         }

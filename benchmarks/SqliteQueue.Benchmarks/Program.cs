@@ -5,7 +5,7 @@ using BenchmarkDotNet.Running;
 using SqliteQueue.Benchmarks.EndToEnd;
 
 // `peer` runs the end-to-end measurements in real time and prints one JSON line at the end; `peer-enqueue` is the
-// helper process it starts for the cross-process latency; `peer-drain [jobs] [concurrency...] [--telemetry
+// helper process it starts for the cross-process latency; `peer-wake` runs only the wake-up file's on/off figures; `peer-drain [jobs] [concurrency...] [--telemetry
 // none|listener|otel]` runs only the drain, with a listener on the queue's traces and metrics when asked (see
 // benchmarks/telemetry-cost.sh); `recurring-latency [seconds]` measures, in real time, how
 // late the scheduler fires an every-second schedule, and `recurring-hotpath [rounds]` compares enqueue and claim with
@@ -21,6 +21,8 @@ switch (args)
         return await PeerDiagnostics.DrainCountersAsync(rest);
     case ["peer-latency", .. var rest]:
         return await PeerBenchmark.LatencyOnlyAsync(rest);
+    case ["peer-wake", .. var rest]:
+        return await PeerBenchmark.WakeOnlyAsync(rest);
     case ["peer-drain", .. var rest]:
         return await PeerBenchmark.DrainOnlyAsync(rest);
     case ["recurring-latency", .. var rest]:
