@@ -12,17 +12,26 @@ namespace SqliteQueue.Benchmarks.EndToEnd;
 /// </summary>
 internal static partial class PeerBenchmark
 {
-    /// <summary>Rounds of the wake's A/B figures, alternating on and off, so drift in the machine's load hits both alike.</summary>
+    /// <summary>Rounds of the wake's A/B figures in the <c>peer</c> mode, alternating on and off, so drift in the machine's load hits both alike.</summary>
     private const int WakeRounds = 3;
 
     /// <summary>
-    /// <c>peer-wake [--jobs N] [--latency-samples N] [--idle-seconds N]</c>: only the wake-up file's figures (W1 with and
-    /// without the touch, W3 across processes with and without the signal, idle CPU with and without the watcher).
+    /// <c>peer-wake [--rounds N] [--jobs N] [--latency-samples N] [--idle-seconds N]</c>: only the wake-up file's figures
+    /// (W1 with and without the touch, W3 across processes with and without the signal, idle CPU with and without the
+    /// watcher), with N alternating rounds (3 unless given) for W1 and idle CPU.
     /// </summary>
     public static async Task<int> WakeOnlyAsync(IReadOnlyList<string> args)
     {
-        var options = PeerOptions.Parse(args);
-        if (options is null)
+        var rest = args.ToList();
+        var rounds = WakeRounds;
+        var at = rest.IndexOf("--rounds");
+        if (at >= 0 && at + 1 < rest.Count && int.TryParse(rest[at + 1], NumberStyles.None, CultureInfo.InvariantCulture, out rounds) && rounds > 0)
+        {
+            rest.RemoveRange(at, 2);
+        }
+
+        var options = PeerOptions.Parse(rest);
+        if (options is null || rounds <= 0)
         {
             await Console.Error.WriteLineAsync(PeerOptions.Usage);
             return 2;
@@ -30,7 +39,7 @@ internal static partial class PeerBenchmark
 
         await EnqueueLibraryAsync(Math.Min(options.Jobs, 1_000));
         await EnqueueLibraryAsync(Math.Min(options.Jobs, 1_000), crossProcessWake: false);
-        var wake = await WakeFiguresAsync(options);
+        var wake = await WakeFiguresAsync(options, rounds);
         Print(System.Text.Json.JsonSerializer.Serialize(wake, JsonOptions));
         return 0;
     }
@@ -41,7 +50,7 @@ internal static partial class PeerBenchmark
         var samples = options.LatencySamples;
         var inProcess = await InProcessLatencyAsync(samples);
         Print($"W3 in-process enqueue -> handler start: {inProcess}");
-        var wake = await WakeFiguresAsync(options);
+        var wake = await WakeFiguresAsync(options, WakeRounds);
         var crossFast = await CrossProcessLatencyAsync(samples, TimeSpan.FromMilliseconds(50), crossProcessWake: false);
         Print($"W3 cross-process, PollInterval 50 ms, wake-up file off: {crossFast.FromCall}");
         var idleFast = await IdleCpuAsync(options.IdleSeconds, TimeSpan.FromMilliseconds(50), crossProcessWake: false);
@@ -54,15 +63,15 @@ internal static partial class PeerBenchmark
 
     /// <summary>
     /// The wake-up file on (the default) against off, at the default 1 s poll interval: W1, then W3 from another
-    /// process, then idle CPU, each alternating on and off. W1 and idle CPU are the medians of <see cref="WakeRounds"/>
-    /// rounds each way; W3 is one run of the given samples each way.
+    /// process, then idle CPU, each alternating on and off. W1 and idle CPU are the medians of
+    /// <paramref name="rounds"/> rounds each way; W3 is one run of the given samples each way.
     /// </summary>
-    private static async Task<WakeResult> WakeFiguresAsync(PeerOptions options)
+    private static async Task<WakeResult> WakeFiguresAsync(PeerOptions options, int rounds)
     {
         var jobs = options.Jobs;
         var enqueueOn = new List<double>();
         var enqueueOff = new List<double>();
-        for (var round = 0; round < WakeRounds; round++)
+        for (var round = 0; round < rounds; round++)
         {
             enqueueOn.Add((await EnqueueLibraryAsync(jobs)).JobsPerSecond);
             enqueueOff.Add((await EnqueueLibraryAsync(jobs, crossProcessWake: false)).JobsPerSecond);
@@ -71,7 +80,20 @@ internal static partial class PeerBenchmark
         var w1On = Median(enqueueOn);
         var w1Off = Median(enqueueOff);
         Print($"W1 enqueue, wake-up file on (default): {w1On:N0} jobs/s; off: {w1Off:N0} jobs/s; on/off {w1On / w1Off:F3} " +
-              $"(median of {WakeRounds} alternating rounds; on {Rates(enqueueOn)}, off {Rates(enqueueOff)})");
+              $"(median of {rounds} alternating rounds; on {Rates(enqueueOn)}, off {Rates(enqueueOff)})");
+
+        var besideOn = new List<double>();
+        var besideOff = new List<double>();
+        for (var round = 0; round < rounds; round++)
+        {
+            besideOn.Add(await EnqueueBesideIdleWorkerAsync(jobs, crossProcessWake: true));
+            besideOff.Add(await EnqueueBesideIdleWorkerAsync(jobs, crossProcessWake: false));
+        }
+
+        var w1BesideOn = Median(besideOn);
+        var w1BesideOff = Median(besideOff);
+        Print($"W1 enqueue beside a worker idle on another queue, wake-up file on (default): {w1BesideOn:N0} jobs/s; off: {w1BesideOff:N0} jobs/s; " +
+              $"on/off {w1BesideOn / w1BesideOff:F3} (median of {rounds} alternating rounds; on {Rates(besideOn)}, off {Rates(besideOff)})");
 
         var poll = TimeSpan.FromSeconds(1);
         var crossOn = await CrossProcessLatencyAsync(options.LatencySamples, poll, crossProcessWake: true);
@@ -82,15 +104,58 @@ internal static partial class PeerBenchmark
 
         var idleOn = new List<double>();
         var idleOff = new List<double>();
-        for (var round = 0; round < WakeRounds; round++)
+        for (var round = 0; round < rounds; round++)
         {
             idleOn.Add(await IdleCpuAsync(options.IdleSeconds, poll, crossProcessWake: true));
             idleOff.Add(await IdleCpuAsync(options.IdleSeconds, poll, crossProcessWake: false));
         }
 
         Print($"Idle CPU, one worker, PollInterval 1 s (default), wake-up file on (default): {Median(idleOn):F3} % of one core; off: {Median(idleOff):F3} % " +
-              $"(median of {WakeRounds} alternating {options.IdleSeconds} s windows; on {Percents(idleOn)}, off {Percents(idleOff)})");
-        return new WakeResult(w1On, w1Off, w1On / w1Off, enqueueOn, enqueueOff, crossOn.FromCall, crossOn.FromReturn, crossOff.FromCall, Median(idleOn), Median(idleOff), idleOn, idleOff);
+              $"(median of {rounds} alternating {options.IdleSeconds} s windows; on {Percents(idleOn)}, off {Percents(idleOff)})");
+        return new WakeResult(w1On, w1Off, w1On / w1Off, enqueueOn, enqueueOff, w1BesideOn, w1BesideOff, crossOn.FromCall, crossOn.FromReturn, crossOff.FromCall, Median(idleOn), Median(idleOff), idleOn, idleOff);
+    }
+
+    /// <summary>
+    /// W1 in a process whose hosted worker waits on another queue: its watcher is up, so every enqueue's touch comes
+    /// back to this process as a signal (and the WAL's writes as events the watcher discards), and wakes the worker for
+    /// a read of the due time. What that costs the enqueues, in jobs/s.
+    /// </summary>
+    private static async Task<double> EnqueueBesideIdleWorkerAsync(int jobs, bool crossProcessWake)
+    {
+        var path = BenchmarkData.NewDatabasePath();
+        try
+        {
+            await using var provider = BuildHost(
+                path, SynchronousMode.Normal, w => w.Queues = ["elsewhere"], new DrainProbe(int.MaxValue), new LatencyProbe(),
+                s => s.Configure<SqliteQueueOptions>(o => o.CrossProcessWake = crossProcessWake));
+            var queue = provider.GetRequiredService<SqliteJobQueue>();
+            await queue.InitializeAsync();
+            var hosted = provider.GetServices<IHostedService>().ToArray();
+            foreach (var service in hosted)
+            {
+                await service.StartAsync(CancellationToken.None);
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(200));
+            var payloads = Enumerable.Range(0, jobs).Select(BenchmarkData.Payload).ToArray();
+            var watch = Stopwatch.StartNew();
+            foreach (var payload in payloads)
+            {
+                await queue.Client.EnqueueAsync(BenchmarkData.JobType, payload);
+            }
+
+            watch.Stop();
+            foreach (var service in hosted)
+            {
+                await service.StopAsync(CancellationToken.None);
+            }
+
+            return jobs / watch.Elapsed.TotalSeconds;
+        }
+        finally
+        {
+            BenchmarkData.DeleteDatabase(path);
+        }
     }
 
     private static double Median(List<double> values)
@@ -355,6 +420,6 @@ internal sealed record IdleResult(int Seconds, double Poll1s, double Poll50ms, d
 
 /// <summary>The wake-up file on against off, from one run: W1 rates (jobs/s), W3 across processes at the default poll, idle CPU (%).</summary>
 internal sealed record WakeResult(
-    double W1On, double W1Off, double W1Ratio, IReadOnlyList<double> W1OnRounds, IReadOnlyList<double> W1OffRounds,
+    double W1On, double W1Off, double W1Ratio, IReadOnlyList<double> W1OnRounds, IReadOnlyList<double> W1OffRounds, double W1BesideIdleWorkerOn, double W1BesideIdleWorkerOff,
     LatencyFigure CrossProcess, LatencyFigure CrossProcessFromReturn, LatencyFigure CrossProcessOff,
     double IdleCpuPercent, double IdleCpuPercentOff, IReadOnlyList<double> IdleOnRounds, IReadOnlyList<double> IdleOffRounds);
