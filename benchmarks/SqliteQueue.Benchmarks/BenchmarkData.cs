@@ -211,9 +211,15 @@ internal static class BenchmarkData
     public static void DeleteDatabase(string path)
     {
         SqliteConnection.ClearAllPools();
-        foreach (var file in new[] { path, path + "-wal", path + "-shm", path + "-wake" })
+        foreach (var file in new[] { path, path + "-wal", path + "-shm" })
         {
             File.Delete(file);
+        }
+
+        // The wake-up file's folder (see SqliteQueueOptions.CrossProcessWake).
+        if (Directory.Exists(path + "-wake"))
+        {
+            Directory.Delete(path + "-wake", recursive: true);
         }
     }
 

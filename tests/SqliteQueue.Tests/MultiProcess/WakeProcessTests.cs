@@ -65,7 +65,7 @@ public sealed class WakeProcessTests
     public async Task An_unusable_wake_file_leaves_pickup_to_the_poll_and_the_worker_process_says_so()
     {
         await using var db = new TestDatabase();
-        Directory.CreateDirectory(WakeFile.PathFor(db.Path));
+        await File.WriteAllTextAsync(WakeFile.FolderFor(db.Path), "in the way");
         var queue = db.Open(TimeProvider.System);
 
         using var worker = WorkerProcess.StartHosted(db.Path, "fallback", leaseMs: 30_000, concurrency: 2, holdMs: 0, maintenance: false, pollMs: 100);

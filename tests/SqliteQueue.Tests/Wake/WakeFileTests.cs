@@ -78,7 +78,8 @@ public sealed class WakeFileTests
         var logs = new LogCapture();
         await using var f = Fixture(behavior, logs);
         var store = f.Queue.Store;
-        Directory.CreateDirectory(WakeFile.PathFor(f.Db.Path));
+        // A file where the wake-up file's folder should be: neither it nor the folder can be made.
+        await File.WriteAllTextAsync(WakeFile.FolderFor(f.Db.Path), "in the way");
         f.Start(f.Processor());
         await WaitingAsync(f, store);
         var watched = logs.WithId(1009).Should().ContainSingle().Subject;
@@ -116,7 +117,7 @@ public sealed class WakeFileTests
         (await f.Client.WaitForJobAsync(id).WaitAsync(Eventually.Bound)).State.Should().Be(JobState.Completed);
 
         store.Wake.NextSignal().Should().BeNull();
-        File.Exists(WakeFile.PathFor(f.Db.Path)).Should().BeFalse();
+        Directory.Exists(WakeFile.FolderFor(f.Db.Path)).Should().BeFalse();
     }
 
     [Fact]
@@ -127,6 +128,6 @@ public sealed class WakeFileTests
         await queue.Client.EnqueueAsync("work", new Work(1));
 
         queue.Store.Wake.NextSignal().Should().BeNull();
-        File.Exists(name + WakeFile.Suffix).Should().BeFalse();
+        Directory.Exists(name + WakeFile.Suffix).Should().BeFalse();
     }
 }
