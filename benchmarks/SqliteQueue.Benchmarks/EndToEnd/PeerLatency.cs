@@ -16,13 +16,15 @@ internal static partial class PeerBenchmark
     private const int WakeRounds = 3;
 
     /// <summary>
-    /// <c>peer-wake [--rounds N] [--jobs N] [--latency-samples N] [--idle-seconds N]</c>: only the wake-up file's figures
-    /// (W1 with and without the touch, W3 across processes with and without the signal, idle CPU with and without the
-    /// watcher), with N alternating rounds (3 unless given) for W1 and idle CPU.
+    /// <c>peer-wake [--rounds N] [--enqueue-only] [--jobs N] [--latency-samples N] [--idle-seconds N]</c>: only the
+    /// wake-up file's figures (W1 with and without the touch, W3 across processes with and without the signal, idle CPU
+    /// with and without the watcher), with N alternating rounds (3 unless given) for W1 and idle CPU; with
+    /// <c>--enqueue-only</c>, only W1.
     /// </summary>
     public static async Task<int> WakeOnlyAsync(IReadOnlyList<string> args)
     {
         var rest = args.ToList();
+        var enqueueOnly = rest.Remove("--enqueue-only");
         var rounds = WakeRounds;
         var at = rest.IndexOf("--rounds");
         if (at >= 0 && at + 1 < rest.Count && int.TryParse(rest[at + 1], NumberStyles.None, CultureInfo.InvariantCulture, out rounds) && rounds > 0)
@@ -39,7 +41,7 @@ internal static partial class PeerBenchmark
 
         await EnqueueLibraryAsync(Math.Min(options.Jobs, 1_000));
         await EnqueueLibraryAsync(Math.Min(options.Jobs, 1_000), crossProcessWake: false);
-        var wake = await WakeFiguresAsync(options, rounds);
+        var wake = await WakeFiguresAsync(options, rounds, enqueueOnly);
         Print(System.Text.Json.JsonSerializer.Serialize(wake, JsonOptions));
         return 0;
     }
@@ -56,7 +58,7 @@ internal static partial class PeerBenchmark
         var idleFast = await IdleCpuAsync(options.IdleSeconds, TimeSpan.FromMilliseconds(50), crossProcessWake: false);
         Print($"Idle CPU, one worker, PollInterval 50 ms, wake-up file off: {idleFast:F3} % of one core over {options.IdleSeconds} s");
         return (
-            new W3Result(samples, inProcess, wake.CrossProcess, crossFast.FromCall, wake.CrossProcessOff, wake.CrossProcessFromReturn),
+            new W3Result(samples, inProcess, wake.CrossProcess!, crossFast.FromCall, wake.CrossProcessOff!, wake.CrossProcessFromReturn!),
             new IdleResult(options.IdleSeconds, wake.IdleCpuPercent, idleFast, wake.IdleCpuPercentOff),
             wake);
     }
@@ -66,34 +68,48 @@ internal static partial class PeerBenchmark
     /// process, then idle CPU, each alternating on and off. W1 and idle CPU are the medians of
     /// <paramref name="rounds"/> rounds each way; W3 is one run of the given samples each way.
     /// </summary>
-    private static async Task<WakeResult> WakeFiguresAsync(PeerOptions options, int rounds)
+    /// <remarks>With <paramref name="enqueueOnly"/>, only W1 (for a closer look at the touch's cost).</remarks>
+    private static async Task<WakeResult> WakeFiguresAsync(PeerOptions options, int rounds, bool enqueueOnly = false)
     {
         var jobs = options.Jobs;
         var enqueueOn = new List<double>();
         var enqueueOff = new List<double>();
         for (var round = 0; round < rounds; round++)
         {
-            enqueueOn.Add((await EnqueueLibraryAsync(jobs)).JobsPerSecond);
-            enqueueOff.Add((await EnqueueLibraryAsync(jobs, crossProcessWake: false)).JobsPerSecond);
+            foreach (var on in OnFirst(round))
+            {
+                (on ? enqueueOn : enqueueOff).Add((await EnqueueLibraryAsync(jobs, crossProcessWake: on)).JobsPerSecond);
+            }
         }
 
         var w1On = Median(enqueueOn);
         var w1Off = Median(enqueueOff);
         Print($"W1 enqueue, wake-up file on (default): {w1On:N0} jobs/s; off: {w1Off:N0} jobs/s; on/off {w1On / w1Off:F3} " +
-              $"(median of {rounds} alternating rounds; on {Rates(enqueueOn)}, off {Rates(enqueueOff)})");
+              $"(median of {rounds} alternating rounds, ABBA; on {Rates(enqueueOn)}, off {Rates(enqueueOff)})");
+
+        // The only code an enqueue runs more with the file on is the touch: timed alone, it is the cost without the noise.
+        var touchMicros = TouchMicroseconds(jobs);
+        Print($"W1 the touch alone: {touchMicros:F2} µs per call (one 8-byte write), {touchMicros * w1Off / 1e4:F2} % of an enqueue at the off rate");
 
         var besideOn = new List<double>();
         var besideOff = new List<double>();
         for (var round = 0; round < rounds; round++)
         {
-            besideOn.Add(await EnqueueBesideIdleWorkerAsync(jobs, crossProcessWake: true));
-            besideOff.Add(await EnqueueBesideIdleWorkerAsync(jobs, crossProcessWake: false));
+            foreach (var on in OnFirst(round))
+            {
+                (on ? besideOn : besideOff).Add(await EnqueueBesideIdleWorkerAsync(jobs, crossProcessWake: on));
+            }
         }
 
         var w1BesideOn = Median(besideOn);
         var w1BesideOff = Median(besideOff);
         Print($"W1 enqueue beside a worker idle on another queue, wake-up file on (default): {w1BesideOn:N0} jobs/s; off: {w1BesideOff:N0} jobs/s; " +
-              $"on/off {w1BesideOn / w1BesideOff:F3} (median of {rounds} alternating rounds; on {Rates(besideOn)}, off {Rates(besideOff)})");
+              $"on/off {w1BesideOn / w1BesideOff:F3} (median of {rounds} alternating rounds, ABBA; on {Rates(besideOn)}, off {Rates(besideOff)})");
+
+        if (enqueueOnly)
+        {
+            return new WakeResult(w1On, w1Off, w1On / w1Off, enqueueOn, enqueueOff, touchMicros, w1BesideOn, w1BesideOff, null, null, null, 0, 0, [], []);
+        }
 
         var poll = TimeSpan.FromSeconds(1);
         var crossOn = await CrossProcessLatencyAsync(options.LatencySamples, poll, crossProcessWake: true);
@@ -106,13 +122,15 @@ internal static partial class PeerBenchmark
         var idleOff = new List<double>();
         for (var round = 0; round < rounds; round++)
         {
-            idleOn.Add(await IdleCpuAsync(options.IdleSeconds, poll, crossProcessWake: true));
-            idleOff.Add(await IdleCpuAsync(options.IdleSeconds, poll, crossProcessWake: false));
+            foreach (var on in OnFirst(round))
+            {
+                (on ? idleOn : idleOff).Add(await IdleCpuAsync(options.IdleSeconds, poll, crossProcessWake: on));
+            }
         }
 
         Print($"Idle CPU, one worker, PollInterval 1 s (default), wake-up file on (default): {Median(idleOn):F3} % of one core; off: {Median(idleOff):F3} % " +
-              $"(median of {rounds} alternating {options.IdleSeconds} s windows; on {Percents(idleOn)}, off {Percents(idleOff)})");
-        return new WakeResult(w1On, w1Off, w1On / w1Off, enqueueOn, enqueueOff, w1BesideOn, w1BesideOff, crossOn.FromCall, crossOn.FromReturn, crossOff.FromCall, Median(idleOn), Median(idleOff), idleOn, idleOff);
+              $"(median of {rounds} alternating {options.IdleSeconds} s windows, ABBA; on {Percents(idleOn)}, off {Percents(idleOff)})");
+        return new WakeResult(w1On, w1Off, w1On / w1Off, enqueueOn, enqueueOff, touchMicros, w1BesideOn, w1BesideOff, crossOn.FromCall, crossOn.FromReturn, crossOff.FromCall, Median(idleOn), Median(idleOff), idleOn, idleOff);
     }
 
     /// <summary>
@@ -157,6 +175,32 @@ internal static partial class PeerBenchmark
             BenchmarkData.DeleteDatabase(path);
         }
     }
+
+    /// <summary>The mean time of <paramref name="calls"/> touches of the wake-up file, in microseconds, after one to open it.</summary>
+    private static double TouchMicroseconds(int calls)
+    {
+        var path = BenchmarkData.NewDatabasePath();
+        try
+        {
+            using var queue = BenchmarkData.OpenQueue(path);
+            var wake = queue.Store.Wake;
+            wake.Touch();
+            var watch = Stopwatch.StartNew();
+            for (var i = 0; i < calls; i++)
+            {
+                wake.Touch();
+            }
+
+            return watch.Elapsed.TotalMicroseconds / calls;
+        }
+        finally
+        {
+            BenchmarkData.DeleteDatabase(path);
+        }
+    }
+
+    /// <summary>On then off in even rounds, off then on in odd ones (ABBA), so what the first run of a pair pays is shared alike.</summary>
+    private static bool[] OnFirst(int round) => round % 2 == 0 ? [true, false] : [false, true];
 
     private static double Median(List<double> values)
     {
@@ -420,6 +464,6 @@ internal sealed record IdleResult(int Seconds, double Poll1s, double Poll50ms, d
 
 /// <summary>The wake-up file on against off, from one run: W1 rates (jobs/s), W3 across processes at the default poll, idle CPU (%).</summary>
 internal sealed record WakeResult(
-    double W1On, double W1Off, double W1Ratio, IReadOnlyList<double> W1OnRounds, IReadOnlyList<double> W1OffRounds, double W1BesideIdleWorkerOn, double W1BesideIdleWorkerOff,
-    LatencyFigure CrossProcess, LatencyFigure CrossProcessFromReturn, LatencyFigure CrossProcessOff,
+    double W1On, double W1Off, double W1Ratio, IReadOnlyList<double> W1OnRounds, IReadOnlyList<double> W1OffRounds, double TouchMicroseconds, double W1BesideIdleWorkerOn, double W1BesideIdleWorkerOff,
+    LatencyFigure? CrossProcess, LatencyFigure? CrossProcessFromReturn, LatencyFigure? CrossProcessOff,
     double IdleCpuPercent, double IdleCpuPercentOff, IReadOnlyList<double> IdleOnRounds, IReadOnlyList<double> IdleOffRounds);

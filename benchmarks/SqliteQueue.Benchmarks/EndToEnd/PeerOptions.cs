@@ -8,7 +8,7 @@ internal sealed record PeerOptions(int Jobs, int LatencySamples, int IdleSeconds
     public const string Usage =
         "usage: peer [--jobs N] [--latency-samples N] [--idle-seconds N] [--diagnostics]\n" +
         "       peer-drain [jobs] [concurrency...] [--telemetry none|listener|otel]   (W2 and the raw cycle only)\n" +
-        "       peer-wake [--rounds N] [--jobs N] [--latency-samples N] [--idle-seconds N]   (the wake-up file on and off: W1, W3 across processes, idle CPU)\n" +
+        "       peer-wake [--rounds N] [--enqueue-only] [--jobs N] [--latency-samples N] [--idle-seconds N]   (the wake-up file on and off: W1, W3 across processes, idle CPU)\n" +
         "       peer-enqueue --db PATH [--no-wake]   (helper: enqueues one job per line \"go SEQ\" read from stdin, stops at \"quit\")";
 
     public static PeerOptions? Parse(IReadOnlyList<string> args)
