@@ -135,8 +135,9 @@ internal sealed class WakeFile : IDisposable
         {
             // The store is being disposed: nothing waits on this process's signal any more.
         }
-        catch (Exception ex) when (IsFileError(ex))
+        catch (Exception ex)
         {
+            // Whatever it is, it must not reach the caller, whose write is already committed.
             WriteFailed(ex);
         }
     }
@@ -164,7 +165,7 @@ internal sealed class WakeFile : IDisposable
                 _handle = File.OpenHandle(PathFor(database), FileMode.OpenOrCreate, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete);
                 return _handle;
             }
-            catch (Exception ex) when (IsFileError(ex))
+            catch (Exception ex)
             {
                 WriteFailed(ex);
                 return null;
@@ -222,8 +223,9 @@ internal sealed class WakeFile : IDisposable
                 Volatile.Write(ref _watcher, watcher);
                 return true;
             }
-            catch (Exception ex) when (IsFileError(ex) || ex is ArgumentException or PlatformNotSupportedException)
+            catch (Exception ex)
             {
+                // Whatever it is, the worker polls instead: retrying on every wait would only log it again.
                 watcher?.Dispose();
                 _watchFailed = true;
                 _logger.WakeFileNotWatched(ex, path, _dataSource);
@@ -266,9 +268,6 @@ internal sealed class WakeFile : IDisposable
     }
 
     private string WakePath => _databasePath() is { } database ? PathFor(database) : _dataSource + Suffix;
-
-    private static bool IsFileError(Exception ex) =>
-        ex is IOException or UnauthorizedAccessException or NotSupportedException or System.Security.SecurityException;
 
     public void Dispose()
     {
