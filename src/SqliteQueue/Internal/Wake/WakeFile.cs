@@ -80,7 +80,7 @@ internal sealed class WakeFile : IDisposable
             return;
         }
 
-        // The thread writing now writes once more for every request that came in during its write, after it.
+        // A thread is writing: it writes once more when done, for every touch that came in meanwhile.
         if (Interlocked.Increment(ref _requests) != 1)
         {
             return;
