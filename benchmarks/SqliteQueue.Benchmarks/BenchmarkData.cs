@@ -120,9 +120,11 @@ internal static class BenchmarkData
     /// Opens the queue over an existing file (its migrations find the schema current) and initializes it; with
     /// <paramref name="time"/> as its clock when given.
     /// </summary>
-    public static SqliteJobQueue OpenQueue(string path, TimeProvider? time = null)
+    public static SqliteJobQueue OpenQueue(string path, TimeProvider? time = null, Action<SqliteQueueOptions>? configure = null)
     {
-        var queue = new SqliteJobQueue(QueueOptions(path), time);
+        var options = QueueOptions(path);
+        configure?.Invoke(options);
+        var queue = new SqliteJobQueue(options, time);
         queue.InitializeAsync().GetAwaiter().GetResult();
         return queue;
     }
@@ -212,6 +214,12 @@ internal static class BenchmarkData
         foreach (var file in new[] { path, path + "-wal", path + "-shm" })
         {
             File.Delete(file);
+        }
+
+        // The wake-up file's folder (see SqliteQueueOptions.CrossProcessWake).
+        if (Directory.Exists(path + "-wake"))
+        {
+            Directory.Delete(path + "-wake", recursive: true);
         }
     }
 

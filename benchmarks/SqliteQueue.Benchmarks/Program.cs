@@ -5,7 +5,7 @@ using BenchmarkDotNet.Running;
 using SqliteQueue.Benchmarks.EndToEnd;
 
 // `peer` runs the end-to-end measurements in real time and prints one JSON line at the end; `peer-enqueue` is the
-// helper process it starts for the cross-process latency; `peer-drain [jobs] [concurrency...] [--telemetry
+// helper process it starts for the cross-process latency; `peer-wake` runs only the wake-up file's on/off figures; `peer-drain [jobs] [concurrency...] [--telemetry
 // none|listener|otel]` runs only the drain, with a listener on the queue's traces and metrics when asked (see
 // benchmarks/telemetry-cost.sh); `peer-w1 [jobs] [rounds]` runs only the enqueue rate against its two baselines
 // (alternated); `recurring-latency [seconds]` measures, in real time, how
@@ -27,6 +27,8 @@ switch (args)
         return await PeerBenchmark.LatencyOnlyAsync(rest);
     case ["complete-forms", .. var rest]:
         return await CompleteForms.RunAsync(rest);
+    case ["peer-wake", .. var rest]:
+        return await PeerBenchmark.WakeOnlyAsync(rest);
     case ["peer-drain", .. var rest]:
         return await PeerBenchmark.DrainOnlyAsync(rest);
     case ["peer-w1", .. var rest]:

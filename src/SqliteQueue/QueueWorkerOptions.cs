@@ -51,7 +51,8 @@ public sealed class QueueWorkerOptions
     /// The longest a job enqueued by another process waits before an idle worker starts it: the worker checks
     /// whether another process changed the file (a cheap <c>PRAGMA data_version</c>) a little more often than this
     /// (up to 5 ms sooner), so the claim fits inside. Enqueues in this process wake it at once, and it wakes by
-    /// itself when a delayed job comes due.
+    /// itself when a delayed job comes due. Other processes on this machine wake it at once too, through the wake-up
+    /// file (<see cref="SqliteQueueOptions.CrossProcessWake"/>), so this is the backstop for when that cannot work.
     /// </summary>
     /// <value>The default is 1 second. 10 milliseconds to 1 hour.</value>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);

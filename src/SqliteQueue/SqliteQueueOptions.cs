@@ -75,6 +75,17 @@ public sealed class SqliteQueueOptions
     /// <value>The default is <see langword="true"/>.</value>
     public bool GroupCommit { get; set; } = true;
 
+    /// <summary>
+    /// Whether idle workers in other processes on this machine are woken as soon as this process makes jobs
+    /// available, instead of at their next poll. After such a commit the process writes a few bytes to a small file in
+    /// a folder of its own next to the database (<c>&lt;database&gt;-wake/signal</c>), which a process with a waiting
+    /// worker watches (inotify on Linux, ReadDirectoryChangesW on Windows, FSEvents on macOS). When the file cannot be written or watched, this is
+    /// logged once and the workers poll (<see cref="QueueWorkerOptions.PollInterval"/>), as they do when this is off.
+    /// Ignored for a memory database.
+    /// </summary>
+    /// <value>The default is <see langword="true"/>.</value>
+    public bool CrossProcessWake { get; set; } = true;
+
     /// <summary>The attempts a job gets unless its enqueue says otherwise.</summary>
     /// <value>The default is 5. 1 to 1000.</value>
     public int DefaultMaxAttempts { get; set; } = 5;

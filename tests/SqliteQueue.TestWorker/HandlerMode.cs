@@ -13,7 +13,9 @@ using SqliteQueue;
 ///   ready            the host has started
 ///   ran &lt;id&gt;         a good job's handler ran (its completion is committed after this)
 ///   poison &lt;id&gt;      a poison job's handler is about to kill the process
-/// It runs until killed or until its input closes.
+///   warn &lt;text&gt;      the library logged a warning or an error (only with --poll-ms)
+/// It runs until killed or until its input closes. <c>--poll-ms</c> sets the worker's poll interval, which is
+/// otherwise the default.
 /// </summary>
 internal static class HandlerMode
 {
@@ -23,6 +25,12 @@ internal static class HandlerMode
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
+        if (settings.PollMs is not null)
+        {
+            builder.Logging.SetMinimumLevel(LogLevel.Warning);
+            builder.Logging.AddProvider(new EmitLoggerProvider());
+        }
+
         builder.Services.AddSingleton(settings);
         builder.Services
             .AddSqliteQueue(o =>
@@ -40,6 +48,10 @@ internal static class HandlerMode
                 o.WorkerId = settings.WorkerId;
                 o.Concurrency = settings.Concurrency;
                 o.LeaseDuration = TimeSpan.FromMilliseconds(settings.LeaseMs);
+                if (settings.PollMs is { } poll)
+                {
+                    o.PollInterval = TimeSpan.FromMilliseconds(poll);
+                }
             })
             .ConfigureMaintenance(o => o.Enabled = !settings.NoMaintenance);
 

@@ -12,7 +12,8 @@ using SqliteQueue;
 // With --control-stdin, stdin drives it: the line "go" starts claiming; "stop" or end of input stops it.
 // With --handlers it runs the hosted worker instead (see HandlerMode); with --recurring, only the recurring-job
 // scheduler, on a fast clock shared by the test's processes (see RecurringMode); with --maintenance, only the
-// queue's maintenance (see MaintenanceMode). --no-maintenance turns maintenance off in the --handlers host.
+// queue's maintenance (see MaintenanceMode); with --enqueuer, only a client that enqueues when told (see EnqueueMode).
+// --no-maintenance turns maintenance off in the --handlers host.
 var settings = Settings.Parse(args);
 if (settings is null)
 {
@@ -33,6 +34,11 @@ if (settings.Recurring)
 if (settings.Maintenance)
 {
     return await MaintenanceMode.RunAsync(settings);
+}
+
+if (settings.Enqueuer)
+{
+    return await EnqueueMode.RunAsync(settings);
 }
 
 await using var queue = new SqliteJobQueue(new SqliteQueueOptions { ConnectionString = "Data Source=" + settings.DbPath });
@@ -129,27 +135,29 @@ internal partial class Program
 internal sealed record Settings(
     string DbPath, string WorkerId, int LeaseMs, int Batch, int HoldMs, int IdleExitMs, bool ControlStdin, bool Handlers, int Concurrency,
     bool Recurring = false, long SimOriginMs = 0, long RealOriginMs = 0, double Speed = 1, bool Maintenance = false, bool NoMaintenance = false,
-    int? WorkerHeartbeatMs = null)
+    int? WorkerHeartbeatMs = null, int? PollMs = null, bool Enqueuer = false)
 {
     public const string Usage =
-        "usage: SqliteQueue.TestWorker --db <path> --worker-id <id> [--lease-ms <n>] [--batch <n>] [--hold-ms <n>] [--idle-exit-ms <n>] [--control-stdin] [--handlers [--concurrency <n>] [--worker-heartbeat-ms <n>]]"
+        "usage: SqliteQueue.TestWorker --db <path> --worker-id <id> [--lease-ms <n>] [--batch <n>] [--hold-ms <n>] [--idle-exit-ms <n>] [--control-stdin] [--handlers [--concurrency <n>] [--worker-heartbeat-ms <n>] [--poll-ms <n>]]"
         + " | --db <path> --worker-id <id> --recurring --sim-origin-ms <unix ms> --real-origin-ms <unix ms> [--speed <x>] [--control-stdin]"
-        + " | --db <path> --worker-id <id> --maintenance";
+        + " | --db <path> --worker-id <id> --maintenance"
+        + " | --db <path> --worker-id <id> --enqueuer";
 
     public static Settings? Parse(string[] args)
     {
         string? db = null;
         string? id = null;
         int lease = 30_000, batch = 1, hold = 0, idle = 1_000, concurrency = 1;
-        int? workerHeartbeat = null;
-        bool control = false, handlers = false, recurring = false, maintenance = false, noMaintenance = false;
+        int? workerHeartbeat = null, poll = null;
+        bool control = false, handlers = false, recurring = false, maintenance = false, noMaintenance = false, enqueuer = false;
         long? simOrigin = null, realOrigin = null;
         var speed = 1.0;
         for (var i = 0; i < args.Length; i++)
         {
             var name = args[i];
-            if (name is "--control-stdin" or "--handlers" or "--recurring" or "--maintenance" or "--no-maintenance")
+            if (name is "--control-stdin" or "--handlers" or "--recurring" or "--maintenance" or "--no-maintenance" or "--enqueuer")
             {
+                enqueuer |= name == "--enqueuer";
                 control |= name == "--control-stdin";
                 handlers |= name == "--handlers";
                 recurring |= name == "--recurring";
@@ -190,6 +198,9 @@ internal sealed record Settings(
                 case "--worker-heartbeat-ms" when int.TryParse(value, CultureInfo.InvariantCulture, out var n) && n > 0:
                     workerHeartbeat = n;
                     break;
+                case "--poll-ms" when int.TryParse(value, CultureInfo.InvariantCulture, out var n) && n > 0:
+                    poll = n;
+                    break;
                 case "--sim-origin-ms" when long.TryParse(value, CultureInfo.InvariantCulture, out var ms):
                     simOrigin = ms;
                     break;
@@ -209,6 +220,6 @@ internal sealed record Settings(
             return null;
         }
 
-        return new Settings(db, id, lease, batch, hold, idle, control, handlers, concurrency, recurring, simOrigin ?? 0, realOrigin ?? 0, speed, maintenance, noMaintenance, workerHeartbeat);
+        return new Settings(db, id, lease, batch, hold, idle, control, handlers, concurrency, recurring, simOrigin ?? 0, realOrigin ?? 0, speed, maintenance, noMaintenance, workerHeartbeat, poll, enqueuer);
     }
 }

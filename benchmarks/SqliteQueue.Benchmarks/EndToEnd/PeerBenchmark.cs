@@ -123,20 +123,8 @@ internal static partial class PeerBenchmark
         Print($"W2 ratio queue/raw (best queue figure, concurrency {best.Concurrency}): {best.JobsPerSecond / cycle.JobsPerSecond:F2} " +
               $"(against the bare UPDATE: {best.JobsPerSecond / cycleBare.JobsPerSecond:F2})");
 
-        // W3
-        var samples = options.LatencySamples;
-        var inProcess = await InProcessLatencyAsync(samples);
-        Print($"W3 in-process enqueue -> handler start: {inProcess}");
-        var crossDefault = await CrossProcessLatencyAsync(samples, TimeSpan.FromSeconds(1));
-        Print($"W3 cross-process, PollInterval 1 s: {crossDefault}");
-        var crossFast = await CrossProcessLatencyAsync(samples, TimeSpan.FromMilliseconds(50));
-        Print($"W3 cross-process, PollInterval 50 ms: {crossFast}");
-
-        // Idle CPU
-        var idleDefault = await IdleCpuAsync(options.IdleSeconds, TimeSpan.FromSeconds(1));
-        Print($"Idle CPU, one worker, PollInterval 1 s: {idleDefault:F3} % of one core over {options.IdleSeconds} s");
-        var idleFast = await IdleCpuAsync(options.IdleSeconds, TimeSpan.FromMilliseconds(50));
-        Print($"Idle CPU, one worker, PollInterval 50 ms: {idleFast:F3} % of one core over {options.IdleSeconds} s");
+        // W3, idle CPU, and what the wake-up file costs an enqueue (see PeerLatency.cs)
+        var (w3, idle, wake) = await LatencyFiguresAsync(options);
 
         if (options.Diagnostics)
         {
@@ -151,9 +139,10 @@ internal static partial class PeerBenchmark
             Sqlite: SqliteVersion(),
             W1: w1,
             W2: new W2Result(drains, cycle.JobsPerSecond, cycleBare.JobsPerSecond, best.JobsPerSecond / cycle.JobsPerSecond),
-            W3: new W3Result(samples, inProcess, crossDefault, crossFast),
-            IdleCpuPercent: new IdleResult(options.IdleSeconds, idleDefault, idleFast),
-            Seconds: Math.Round(total.Elapsed.TotalSeconds, 1));
+            W3: w3,
+            IdleCpuPercent: idle,
+            Seconds: Math.Round(total.Elapsed.TotalSeconds, 1),
+            Wake: wake);
         Console.WriteLine(JsonSerializer.Serialize(result, JsonOptions));
         return 0;
     }
@@ -173,221 +162,6 @@ internal static partial class PeerBenchmark
         var ordered = runs.OrderBy(rate).ToList();
         var spread = string.Join(" / ", runs.Select(r => rate(r).ToString("N0", CultureInfo.InvariantCulture)));
         return ordered[ordered.Count / 2].WithSpread(spread);
-    }
-
-    // ---- W3 ----
-
-    private static async Task<LatencyFigure> InProcessLatencyAsync(int samples)
-    {
-        var path = BenchmarkData.NewDatabasePath();
-        try
-        {
-            var probe = new LatencyProbe();
-            await using var provider = BuildHost(path, SynchronousMode.Normal, _ => { }, new DrainProbe(int.MaxValue), probe);
-            var queue = provider.GetRequiredService<SqliteJobQueue>();
-            await queue.InitializeAsync();
-            var hosted = provider.GetServices<IHostedService>().ToArray();
-            foreach (var service in hosted)
-            {
-                await service.StartAsync(CancellationToken.None);
-            }
-
-            var random = new Random(1);
-            var latencies = new List<double>(samples);
-            const int warmup = 5;
-            for (var seq = 0; seq < warmup + samples; seq++)
-            {
-                // Let the worker finish the previous job and go back to waiting.
-                await Task.Delay(TimeSpan.FromMilliseconds(10 + random.Next(10)));
-                await queue.Client.EnqueueAsync(LatencyJobType, new LatencyPayload(Stopwatch.GetTimestamp(), seq));
-                var ms = await probe.WaitAsync(seq, SampleTimeout);
-                if (seq >= warmup)
-                {
-                    latencies.Add(ms);
-                }
-            }
-
-            foreach (var service in hosted)
-            {
-                await service.StopAsync(CancellationToken.None);
-            }
-
-            return LatencyFigure.From(latencies);
-        }
-        finally
-        {
-            BenchmarkData.DeleteDatabase(path);
-        }
-    }
-
-    /// <summary>
-    /// The worker runs here with the given poll interval; a second process enqueues one job each time it is told to,
-    /// and the parent tells it after a random pause (0 to one poll interval) once the previous job's handler ran,
-    /// so arrivals fall at random points of the worker's poll cycle.
-    /// </summary>
-    private static async Task<LatencyFigure> CrossProcessLatencyAsync(int samples, TimeSpan pollInterval)
-    {
-        var path = BenchmarkData.NewDatabasePath();
-        Process? child = null;
-        try
-        {
-            var probe = new LatencyProbe();
-            await using var provider = BuildHost(path, SynchronousMode.Normal, w => w.PollInterval = pollInterval, new DrainProbe(int.MaxValue), probe);
-            var queue = provider.GetRequiredService<SqliteJobQueue>();
-            await queue.InitializeAsync();
-
-            child = StartEnqueuer(path);
-            var ready = await child.StandardOutput.ReadLineAsync();
-            if (ready != "ready")
-            {
-                throw new InvalidOperationException($"The enqueuer process said '{ready}' instead of 'ready': {await child.StandardError.ReadToEndAsync()}");
-            }
-
-            var hosted = provider.GetServices<IHostedService>().ToArray();
-            foreach (var service in hosted)
-            {
-                await service.StartAsync(CancellationToken.None);
-            }
-
-            var random = new Random(2);
-            var latencies = new List<double>(samples);
-            const int warmup = 3;
-            for (var seq = 0; seq < warmup + samples; seq++)
-            {
-                await Task.Delay(TimeSpan.FromMilliseconds(20 + (random.NextDouble() * pollInterval.TotalMilliseconds)));
-                await child.StandardInput.WriteLineAsync($"go {seq.ToString(CultureInfo.InvariantCulture)}");
-                await child.StandardInput.FlushAsync();
-                var ms = await probe.WaitAsync(seq, SampleTimeout);
-                var ack = await child.StandardOutput.ReadLineAsync();
-                if (ack != "ok")
-                {
-                    throw new InvalidOperationException($"The enqueuer process said '{ack}' instead of 'ok'.");
-                }
-
-                if (seq >= warmup)
-                {
-                    latencies.Add(ms);
-                }
-            }
-
-            await child.StandardInput.WriteLineAsync("quit");
-            await child.StandardInput.FlushAsync();
-            await child.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
-            foreach (var service in hosted)
-            {
-                await service.StopAsync(CancellationToken.None);
-            }
-
-            return LatencyFigure.From(latencies);
-        }
-        finally
-        {
-            if (child is { HasExited: false })
-            {
-                child.Kill();
-            }
-
-            child?.Dispose();
-            BenchmarkData.DeleteDatabase(path);
-        }
-    }
-
-    private static Process StartEnqueuer(string path)
-    {
-        var start = new ProcessStartInfo
-        {
-            FileName = DotnetHost(),
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(typeof(PeerBenchmark).Assembly.Location);
-        start.ArgumentList.Add("peer-enqueue");
-        start.ArgumentList.Add("--db");
-        start.ArgumentList.Add(path);
-        return Process.Start(start) ?? throw new InvalidOperationException("The enqueuer process did not start.");
-    }
-
-    internal static string DotnetHost()
-    {
-        var fromSdk = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
-        if (!string.IsNullOrEmpty(fromSdk) && File.Exists(fromSdk))
-        {
-            return fromSdk;
-        }
-
-        var root = Environment.GetEnvironmentVariable("DOTNET_ROOT");
-        var underRoot = string.IsNullOrEmpty(root) ? null : Path.Combine(root, "dotnet");
-        return underRoot is not null && File.Exists(underRoot) ? underRoot : "dotnet";
-    }
-
-    /// <summary>The helper process: enqueues one latency job per "go SEQ" line on stdin, answers "ok", stops at "quit".</summary>
-    public static async Task<int> EnqueueHelperAsync(IReadOnlyList<string> args)
-    {
-        if (args.Count != 2 || args[0] != "--db")
-        {
-            await Console.Error.WriteLineAsync(PeerOptions.Usage);
-            return 2;
-        }
-
-        await using var queue = new SqliteJobQueue(BenchmarkData.QueueOptions(args[1]));
-        await queue.InitializeAsync();
-        Console.Out.WriteLine("ready");
-        while (await Console.In.ReadLineAsync() is { } line)
-        {
-            var parts = line.Split(' ');
-            if (parts[0] == "quit")
-            {
-                break;
-            }
-
-            if (parts is ["go", var seq])
-            {
-                await queue.Client.EnqueueAsync(LatencyJobType, new LatencyPayload(Stopwatch.GetTimestamp(), int.Parse(seq, CultureInfo.InvariantCulture)));
-                Console.Out.WriteLine("ok");
-            }
-        }
-
-        return 0;
-    }
-
-    // ---- idle CPU ----
-
-    /// <summary>A started worker with nothing to do: process CPU time over wall time, as a percentage of one core.</summary>
-    private static async Task<double> IdleCpuAsync(int seconds, TimeSpan pollInterval)
-    {
-        var path = BenchmarkData.NewDatabasePath();
-        try
-        {
-            await using var provider = BuildHost(path, SynchronousMode.Normal, w => w.PollInterval = pollInterval, new DrainProbe(int.MaxValue), new LatencyProbe());
-            await provider.GetRequiredService<SqliteJobQueue>().InitializeAsync();
-            var hosted = provider.GetServices<IHostedService>().ToArray();
-            foreach (var service in hosted)
-            {
-                await service.StartAsync(CancellationToken.None);
-            }
-
-            // Let start-up work (tiered JIT, first polls) pass before measuring.
-            await Task.Delay(TimeSpan.FromSeconds(1));
-            var process = Process.GetCurrentProcess();
-            var cpu = process.TotalProcessorTime;
-            var watch = Stopwatch.StartNew();
-            await Task.Delay(TimeSpan.FromSeconds(seconds));
-            process.Refresh();
-            var used = process.TotalProcessorTime - cpu;
-            watch.Stop();
-            foreach (var service in hosted)
-            {
-                await service.StopAsync(CancellationToken.None);
-            }
-
-            return 100 * used.TotalSeconds / watch.Elapsed.TotalSeconds;
-        }
-        finally
-        {
-            BenchmarkData.DeleteDatabase(path);
-        }
     }
 
     // ---- plumbing ----
@@ -504,8 +278,5 @@ internal sealed record LatencyFigure(int Samples, double P50Ms, double P99Ms, do
 
 internal sealed record W2Result(IReadOnlyList<DrainFigure> Drains, double RawCycleJobsPerSecond, double RawBareCycleJobsPerSecond, double BestRatio);
 
-internal sealed record W3Result(int Samples, LatencyFigure InProcess, LatencyFigure CrossProcessPoll1s, LatencyFigure CrossProcessPoll50ms);
-
-internal sealed record IdleResult(int Seconds, double Poll1s, double Poll50ms);
-
-internal sealed record PeerResult(int Jobs, int Cores, string Runtime, string Sqlite, W1Result W1, W2Result W2, W3Result W3, IdleResult IdleCpuPercent, double Seconds);
+internal sealed record PeerResult(
+    int Jobs, int Cores, string Runtime, string Sqlite, W1Result W1, W2Result W2, W3Result W3, IdleResult IdleCpuPercent, double Seconds, WakeResult Wake);

@@ -9,7 +9,8 @@ internal sealed record PeerOptions(int Jobs, int LatencySamples, int IdleSeconds
         "usage: peer [--jobs N] [--latency-samples N] [--idle-seconds N] [--diagnostics]\n" +
         "       peer-drain [jobs] [concurrency...] [--telemetry none|listener|otel]   (W2 and the raw cycle only)\n" +
         "       peer-w1 [jobs] [rounds]   (W1 only: the queue against the Microsoft.Data.Sqlite and the C-API baselines)\n" +
-        "       peer-enqueue --db PATH   (helper: enqueues one job per line \"go SEQ\" read from stdin, stops at \"quit\")";
+        "       peer-wake [--rounds N] [--enqueue-only] [--jobs N] [--latency-samples N] [--idle-seconds N]   (the wake-up file on and off: W1, W3 across processes, idle CPU)\n" +
+        "       peer-enqueue --db PATH [--no-wake]   (helper: enqueues one job per line \"go SEQ\" read from stdin, stops at \"quit\")";
 
     public static PeerOptions? Parse(IReadOnlyList<string> args)
     {

@@ -29,6 +29,12 @@ internal static partial class Log
     [LoggerMessage(1008, LogLevel.Information, "Job {JobId} was made pending again by hand, with its attempts reset")]
     public static partial void JobRetriedByClient(this ILogger logger, long jobId);
 
+    [LoggerMessage(1009, LogLevel.Warning, "The wake-up file {Path} of queue database {DataSource} cannot be watched; this process's idle workers see other processes' jobs at their next poll instead")]
+    public static partial void WakeFileNotWatched(this ILogger logger, Exception ex, string path, string dataSource);
+
+    [LoggerMessage(1010, LogLevel.Warning, "The wake-up file {Path} of queue database {DataSource} cannot be written; other processes' idle workers see this process's jobs at their next poll instead")]
+    public static partial void WakeFileNotWritten(this ILogger logger, Exception ex, string path, string dataSource);
+
     [LoggerMessage(2001, LogLevel.Debug, "Worker {WorkerId} claimed {Count} jobs")]
     public static partial void JobsClaimed(this ILogger logger, string workerId, int count);
 

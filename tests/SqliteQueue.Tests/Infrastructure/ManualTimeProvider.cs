@@ -6,6 +6,7 @@ public sealed class ManualTimeProvider : TimeProvider
     private readonly Lock _lock = new();
     private readonly List<ManualTimer> _timers = [];
     private DateTimeOffset _now;
+    private int _timersCreated;
 
     public ManualTimeProvider(DateTimeOffset? start = null) => _now = start ?? new DateTimeOffset(2030, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
@@ -53,8 +54,12 @@ public sealed class ManualTimeProvider : TimeProvider
         }
     }
 
+    /// <summary>How many timers were created so far: a loop that waits again on a clock that does not move creates a new one.</summary>
+    public int TimersCreated => Volatile.Read(ref _timersCreated);
+
     public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
     {
+        Interlocked.Increment(ref _timersCreated);
         var timer = new ManualTimer(this, callback, state);
         timer.Change(dueTime, period);
         return timer;

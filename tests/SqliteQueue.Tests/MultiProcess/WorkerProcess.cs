@@ -42,7 +42,9 @@ internal sealed class WorkerProcess : IDisposable
         ]);
 
     /// <summary>A process running the hosted worker with handlers (see the test worker's HandlerMode); it starts at once.</summary>
-    public static WorkerProcess StartHosted(string dbPath, string workerId, int leaseMs, int concurrency, int holdMs, bool maintenance = true, int? workerHeartbeatMs = null) =>
+    /// <remarks>With <paramref name="pollMs"/>, the worker polls at that interval and the process writes the library's warnings as "warn" lines.</remarks>
+    public static WorkerProcess StartHosted(
+        string dbPath, string workerId, int leaseMs, int concurrency, int holdMs, bool maintenance = true, int? workerHeartbeatMs = null, int? pollMs = null) =>
         Launch(workerId,
         [
             "--db", dbPath,
@@ -53,7 +55,12 @@ internal sealed class WorkerProcess : IDisposable
             "--handlers",
             .. maintenance ? Array.Empty<string>() : ["--no-maintenance"],
             .. workerHeartbeatMs is { } beat ? ["--worker-heartbeat-ms", Number(beat)] : Array.Empty<string>(),
+            .. pollMs is { } poll ? ["--poll-ms", Number(poll)] : Array.Empty<string>(),
         ]);
+
+    /// <summary>A process that only enqueues, one job of the hosted worker's type per <see cref="Enqueue"/> (see the test worker's EnqueueMode).</summary>
+    public static WorkerProcess StartEnqueuer(string dbPath, string workerId) =>
+        Launch(workerId, ["--db", dbPath, "--worker-id", workerId, "--enqueuer"]);
 
     /// <summary>A process running only the queue's maintenance on short intervals (see the test worker's MaintenanceMode); it starts at once.</summary>
     public static WorkerProcess StartMaintenance(string dbPath, string workerId) =>
@@ -138,6 +145,15 @@ internal sealed class WorkerProcess : IDisposable
 
     /// <summary>Lets the process start claiming.</summary>
     public void Go() => Send("go");
+
+    /// <summary>Asks an enqueuer process to enqueue one job; it answers "enqueued &lt;id&gt;" once committed.</summary>
+    public void Enqueue() => Send("enqueue");
+
+    /// <summary>The ids of the "enqueued" lines so far, in order.</summary>
+    public IReadOnlyList<long> Enqueued => IdsOf("enqueued");
+
+    /// <summary>The ids of the "ran" lines so far (a hosted worker's handlers), in order.</summary>
+    public IReadOnlyList<long> Ran => IdsOf("ran");
 
     /// <summary>Asks the process to finish its current batch and exit.</summary>
     public void Stop() => Send("stop");

@@ -15,6 +15,7 @@ namespace SqliteQueue.Internal.Processing;
 internal sealed class JobProcessor
 {
     private static readonly TimeSpan PollMargin = TimeSpan.FromMilliseconds(5);
+    private static readonly Task Never = new TaskCompletionSource().Task;
 
     private readonly JobStore _store;
     private readonly Worker _worker;
@@ -240,8 +241,9 @@ internal sealed class JobProcessor
     }
 
     /// <summary>
-    /// Sleeps until there may be work: an enqueue in this process, a change by another process (seen through
-    /// <c>PRAGMA data_version</c> every poll interval), or the time the next delayed job or lease comes due.
+    /// Sleeps until there may be work: an enqueue in this process, a change by another process (signalled through the
+    /// store's wake-up file, and seen through <c>PRAGMA data_version</c> every poll interval in any case), or the time
+    /// the next delayed job or lease comes due.
     /// Meanwhile a claim of up to <paramref name="take"/> jobs is parked in the store, so an enqueue in this process
     /// claims its job for this worker in the enqueue's own commit.
     /// </summary>
@@ -293,6 +295,7 @@ internal sealed class JobProcessor
     private async Task WaitForSignalAsync(Task parked, CancellationToken stoppingToken)
     {
         var available = _store.Available.NextChange;
+        var woken = _store.Wake.NextSignal() ?? Never;
 
         // Read the version before the due time, so a commit between the two is either in the due time or changes the version.
         var version = _store.ReadDataVersion();
@@ -315,18 +318,22 @@ internal sealed class JobProcessor
             using (var poll = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken))
             {
                 var delay = Task.Delay(wait, _store.Time, poll.Token);
-                first = await Task.WhenAny(parked, available, delay).ConfigureAwait(false);
+                first = await Task.WhenAny(parked, available, woken, delay).ConfigureAwait(false);
 
                 // Synchronously: the only callback is the delay's own, and CancelAsync would cost a thread hop on the pickup path.
                 poll.Cancel();
                 stoppingToken.ThrowIfCancellationRequested();
             }
 
-            if (first == available)
+            if (first == available || first == woken)
             {
-                // Something in this process may have made work due that did not take the parked claim (a delayed
-                // job, a retry, another queue's job): one read of the due time tells, where a claim would write.
+                // Work may be due that did not take the parked claim (a delayed job, a retry, another queue's job, another
+                // process's enqueue), or nothing may be (this process's own signal, a job another worker took first): one
+                // read of the due time tells, where a claim would write. The version is read again with it, so the poll
+                // claims only for a change that came after.
                 available = _store.Available.NextChange;
+                woken = _store.Wake.NextSignal() ?? Never;
+                version = _store.ReadDataVersion();
                 due = await _store.NextDueAsync(_options.Queues, stoppingToken).ConfigureAwait(false);
             }
             else if (first == parked || _store.ReadDataVersion() != version)

@@ -3,6 +3,7 @@ using Dapper;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 using SqliteQueue.Internal.Diagnostics;
+using SqliteQueue.Internal.Wake;
 
 namespace SqliteQueue.Internal.Storage;
 
@@ -37,6 +38,8 @@ internal sealed partial class JobStore : IDisposable, IAsyncDisposable
         _checkpointer = new Checkpointer(_connections, logger);
         _watch = new DataVersionWatch(_connections);
         Metrics = new QueueMetrics(new StoreGauges(this), meterFactory);
+        Wake = new WakeFile(() => FilePath, DataSource, options.CrossProcessWake && !IsMemory, logger);
+        Available = new ChangeNotifier(Wake.Touch);
     }
 
     public SqliteQueueOptions Options { get; }
@@ -47,8 +50,14 @@ internal sealed partial class JobStore : IDisposable, IAsyncDisposable
 
     public ChangeNotifier Changes { get; } = new();
 
-    /// <summary>Pulsed when jobs may have become claimable in this process (enqueue, retry, release).</summary>
-    public ChangeNotifier Available { get; } = new();
+    /// <summary>
+    /// Pulsed after a commit that may have made jobs claimable (enqueue, retry, release): wakes this process's idle
+    /// workers at once, and other processes' through <see cref="Wake"/>.
+    /// </summary>
+    public ChangeNotifier Available { get; }
+
+    /// <summary>The wake-up file other processes' commits signal this process's idle workers through, and back.</summary>
+    public WakeFile Wake { get; }
 
     /// <summary>Raised in this process when cancellation of a running job was requested, so its handler stops at once.</summary>
     public event Action<long>? CancelRequested;
@@ -292,6 +301,7 @@ internal sealed partial class JobStore : IDisposable, IAsyncDisposable
             _raw.Clear();
             _commit.DisposeStatements();
             _watch.Dispose();
+            Wake.Dispose();
             if (_writer is not null)
             {
                 // Pooled connections would keep the file open after the store is gone.
