@@ -85,7 +85,7 @@ internal static class ContentionProbe
 
     private static async Task<ContentionRun> RunOnceAsync(Options options, string handler, int round)
     {
-        BusyWait.UseSqliteHandler = handler == "sqlite";
+        BusyWait.UseStoreHandler = handler == "queue";
         var path = BenchmarkData.CreatePendingFile(options.Jobs);
         var children = new List<Process>();
         var logs = new BusyRetryLog();
@@ -207,7 +207,7 @@ internal static class ContentionProbe
             return 2;
         }
 
-        BusyWait.UseSqliteHandler = handler == "sqlite";
+        BusyWait.UseStoreHandler = handler == "queue";
         var logs = new BusyRetryLog();
         var drain = new DrainProbe(int.MaxValue);
         await using var provider = PeerBenchmark.BuildHost(path, SynchronousMode.Normal, w => w.Concurrency = concurrency, drain, new LatencyProbe(),

@@ -71,8 +71,11 @@ public sealed class BusyWaitTests
         await db.Client.EnqueueAsync("t", 0);
         using var reader = db.Queue.Store.Connections.OpenReader();
 
-        // SQLite reports a busy_timeout only for its own handler; the store's replaces it, so this reads 0.
-        BusyWait.Available.Should().BeTrue("the e_sqlite3 library is the provider here");
+        // SQLite's own handler by default, with the store's timeout; SQLite reports a busy_timeout only for its own
+        // handler, so with the store's installed this reads 0.
+        Convert.ToInt64(Scalar(reader, "PRAGMA busy_timeout;"), System.Globalization.CultureInfo.InvariantCulture).Should().Be(60_000);
+        BusyWait.StoreHandlerAvailable.Should().BeTrue("the e_sqlite3 library is the provider here");
+        BusyWait.Install(reader, 60_000, storeHandler: true);
         Convert.ToInt64(Scalar(reader, "PRAGMA busy_timeout;"), System.Globalization.CultureInfo.InvariantCulture).Should().Be(0);
 
         using var other = db.Raw();
@@ -95,7 +98,7 @@ public sealed class BusyWaitTests
         await using var db = new TestDatabase();
         await db.Client.EnqueueAsync("t", 0);
         using var reader = db.Queue.Store.Connections.OpenReader();
-        BusyWait.Install(reader, 200);
+        BusyWait.Install(reader, 200, storeHandler: true);
         using var other = db.Raw();
         using var lockTx = other.BeginTransaction();
 

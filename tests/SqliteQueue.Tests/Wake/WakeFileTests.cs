@@ -57,17 +57,25 @@ public sealed class WakeFileTests
         var writes = metrics.Of(WriteBatches).Count;
         var timers = f.Time.TimersCreated;
         var signals = store.Wake.SignalsSeen;
+        var ignored = store.Wake.OwnTouchesIgnored;
 
-        // This process's own signal, as after any of its enqueues: the worker looks, finds nothing due, and waits again.
+        // This store's own signal, as after any of its enqueues: seen, and not passed on (its workers heard in-process).
         store.Wake.Touch();
-        await Eventually.TrueAsync(() => store.Wake.SignalsSeen > signals, "the watcher sees this process's own touch");
+        await Eventually.TrueAsync(() => store.Wake.OwnTouchesIgnored > ignored, "the watcher sees this store's own touch");
+        store.Wake.SignalsSeen.Should().Be(signals, "a store's own touch wakes none of its workers");
+
+        // Another store's signal with nothing due: the worker looks, finds nothing, and waits again.
+        var other = f.Db.Open();
+        await other.InitializeAsync();
+        other.Store.Wake.Touch();
+        await Eventually.TrueAsync(() => store.Wake.SignalsSeen > signals, "the watcher passes on another store's touch");
         await Eventually.TrueAsync(() => f.Time.TimersCreated > timers && store.ParkedClaims == 1, "the worker handled the signal and waits again");
 
         metrics.Of(WriteBatches).Should().HaveCount(writes, "a wake that finds nothing due costs a read, not a claim");
         behavior.Seen.Should().BeEmpty();
 
-        // The same signal with a job due, written by another store: the worker's read finds it and claims it.
-        var id = await f.Db.Open().Client.EnqueueAsync("work", new Work(2));
+        // The same signal with a job due: the worker's read finds it and claims it.
+        var id = await other.Client.EnqueueAsync("work", new Work(2));
         (await f.Client.WaitForJobAsync(id).WaitAsync(Eventually.Bound)).State.Should().Be(JobState.Completed);
     }
 

@@ -16,7 +16,7 @@ internal sealed class ConnectionFactory : IDisposable
             || builder.DataSource.Contains("mode=memory", StringComparison.OrdinalIgnoreCase);
 
         // Microsoft.Data.Sqlite answers SQLITE_BUSY by sleeping 150 ms in a loop until this many seconds pass.
-        // The store's busy handler (BusyWait) does the waiting instead, and the store retries asynchronously after it.
+        // SQLite's busy handler (installed through BusyWait) does the waiting instead, and the store retries asynchronously after it.
         builder.DefaultTimeout = 1;
         ConnectionString = builder.ToString();
         DataSource = builder.DataSource;
@@ -115,7 +115,7 @@ internal sealed class ConnectionFactory : IDisposable
     /// <summary>The writer's PRAGMAs, applied only after the file was checked, so a refused file is never touched.</summary>
     public void ApplyWriterPragmas(SqliteConnection connection)
     {
-        // The busy handler is already installed (OpenRaw); PRAGMA busy_timeout would replace it with SQLite's.
+        // The busy handler is already installed (OpenRaw); PRAGMA busy_timeout here would replace the store's own when it is chosen.
 
         // Free pages can then be given back in small steps after a prune, without rebuilding the file. It only takes
         // before the first table is created: an existing file keeps its mode until a full VACUUM converts it.
