@@ -80,6 +80,32 @@ public sealed class WakeFileTests
     }
 
     [Fact]
+    public async Task A_burst_of_touches_is_written_a_few_times_and_its_last_touch_still_reaches_a_watcher()
+    {
+        var behavior = new Behavior();
+        await using var f = Fixture(behavior);
+        var store = f.Queue.Store;
+        f.Start(f.Processor());
+        await WaitingAsync(f, store);
+        var other = f.Db.Open();
+        await other.InitializeAsync();
+        var wake = other.Store.Wake;
+        var before = wake.Writes;
+
+        for (var n = 0; n < 1_000; n++)
+        {
+            wake.Touch();
+        }
+
+        (wake.Writes - before).Should().BeLessThan(1_000, "touches within a millisecond of a write share the next one");
+
+        // The burst's last touch is written at the end of its gap at the latest: a job enqueued just before it is
+        // seen by the watcher without a poll (the worker's clock never moves).
+        var id = await other.Client.EnqueueAsync("work", new Work(3));
+        (await f.Client.WaitForJobAsync(id).WaitAsync(Eventually.Bound)).State.Should().Be(JobState.Completed);
+    }
+
+    [Fact]
     public async Task An_unusable_wake_file_is_logged_once_each_way_and_the_poll_still_delivers()
     {
         var behavior = new Behavior();

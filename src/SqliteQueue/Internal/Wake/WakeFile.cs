@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Win32.SafeHandles;
 
@@ -64,6 +65,8 @@ internal sealed class WakeFile : IDisposable
     private long _sequence;
     private long _signalsSeen;
     private long _ownIgnored;
+    private long _lastWrite;
+    private int _trailing;
 
     /// <param name="databasePath">The database file, once the store has opened it; null for a memory database.</param>
     /// <param name="dataSource">The data source, for log lines.</param>
@@ -89,10 +92,15 @@ internal sealed class WakeFile : IDisposable
     /// <summary>How many changes of the file this store's watcher saw that were only its own touches, and did not pass on.</summary>
     public long OwnTouchesIgnored => Interlocked.Read(ref _ownIgnored);
 
+    /// <summary>How many times this store has written its slot.</summary>
+    public long Writes => Interlocked.Read(ref _sequence);
+
     /// <summary>
     /// Signals other processes' waiting workers; called after the commit that made work available. Touches that
-    /// arrive while one is being written are folded into one more write, so a burst of commits costs a write or two.
-    /// Never throws: a failure is logged once and the signal is off from then on.
+    /// arrive while one is being written are folded into one more write, and within <see cref="MinimumGap"/> of the
+    /// last write into one write at the end of the gap, so a burst of commits costs at most about a thousand writes a
+    /// second: each write is a change event in every watching process, its own included. The first commit after a
+    /// quiet spell is signalled at once. Never throws: a failure is logged once and the signal is off from then on.
     /// </summary>
     public void Touch()
     {
@@ -101,6 +109,40 @@ internal sealed class WakeFile : IDisposable
             return;
         }
 
+        var last = Volatile.Read(ref _lastWrite);
+        if (last != 0 && Stopwatch.GetElapsedTime(last) < MinimumGap)
+        {
+            // One trailing write covers every touch of the gap; it is started by the first of them.
+            if (Interlocked.Exchange(ref _trailing, 1) == 0)
+            {
+                _ = WriteAtEndOfGapAsync(last);
+            }
+
+            return;
+        }
+
+        WriteFolded();
+    }
+
+    /// <summary>The shortest time between two writes of one store, beyond which touches wait for the next one.</summary>
+    public static readonly TimeSpan MinimumGap = TimeSpan.FromMilliseconds(1);
+
+    private async Task WriteAtEndOfGapAsync(long last)
+    {
+        var left = MinimumGap - Stopwatch.GetElapsedTime(last);
+        if (left > TimeSpan.Zero)
+        {
+            // Real time: the gap bounds a rate of file writes, which a test clock has nothing to do with. Whole
+            // milliseconds, as a delay shorter than one completes at once.
+            await Task.Delay(TimeSpan.FromMilliseconds(Math.Ceiling(left.TotalMilliseconds)), TimeProvider.System).ConfigureAwait(false);
+        }
+
+        Volatile.Write(ref _trailing, 0);
+        WriteFolded();
+    }
+
+    private void WriteFolded()
+    {
         // A thread is writing: it writes once more when done, for every touch that came in meanwhile.
         if (Interlocked.Increment(ref _requests) != 1)
         {
@@ -112,6 +154,7 @@ internal sealed class WakeFile : IDisposable
         {
             seen = Volatile.Read(ref _requests);
             Write();
+            Volatile.Write(ref _lastWrite, Stopwatch.GetTimestamp());
         }
         while (Interlocked.Add(ref _requests, -seen) != 0);
     }
