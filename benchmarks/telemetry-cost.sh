@@ -36,23 +36,9 @@ for n in "$jobs" "$rounds" "$concurrency"; do
 done
 base_commit="$(git rev-parse --verify --quiet "$base^{commit}")" || { echo "no such commit: $base" >&2; exit 2; }
 
-export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
-work="$(mktemp -d "${TMPDIR:-/tmp}/sqlitequeue-telemetry-cost.XXXXXX")"
-cleanup() {
-  git worktree remove --force "$work/base" >/dev/null 2>&1 || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-# No build server or reused MSBuild node outlives the script.
-build() {
-  local project="$1" log="$2"
-  if ! dotnet build -c Release "$project" -nodeReuse:false -p:UseSharedCompilation=false >"$log" 2>&1; then
-    echo "build of $project failed; its last lines:" >&2
-    tail -n 30 "$log" >&2
-    exit 1
-  fi
-}
+# shellcheck source=ab-common.sh
+source "benchmarks/ab-common.sh"
+ab_begin telemetry-cost
 
 echo "building ${base_commit:0:7} (before) in a temporary worktree, and the current tree ..."
 git worktree add --detach --quiet "$work/base" "$base_commit"
