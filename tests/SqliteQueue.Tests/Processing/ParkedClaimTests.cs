@@ -306,20 +306,7 @@ public sealed class ParkedClaimTests
         return new Commit(parkedDuringCommit, await look!);
     }
 
-    /// <summary>Holds the writer inside a transaction until released, so the writes queued meanwhile are committed together.</summary>
-    private static async Task<(Task Blocker, ManualResetEventSlim Release)> HoldWriterAsync(JobStore store)
-    {
-        var release = new ManualResetEventSlim(false);
-        var entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var blocker = Task.Run(() => store.WriteAsync(0, (_, _, _) =>
-        {
-            entered.SetResult();
-            release.Wait();
-            return 0;
-        }, CancellationToken.None));
-        await entered.Task;
-        return (blocker, release);
-    }
+    private static Task<(Task Blocker, ManualResetEventSlim Release)> HoldWriterAsync(JobStore store) => WriterHold.HoldAsync(store);
 
     private static IReadOnlyList<Row> ReadJobs(SqliteTransaction tx)
     {

@@ -19,16 +19,7 @@ public sealed class CompletionBatchTests
     private static async Task<(Task Blocker, ManualResetEventSlim Release)> BlockWriterAsync(JobStore store)
     {
         await store.InitializeAsync(CancellationToken.None);
-        var release = new ManualResetEventSlim(false);
-        var entered = new TaskCompletionSource();
-        var blocker = Task.Run(() => store.WriteAsync(0, (_, _, _) =>
-        {
-            entered.SetResult();
-            release.Wait();
-            return 0;
-        }, CancellationToken.None));
-        await entered.Task;
-        return (blocker, release);
+        return await WriterHold.HoldAsync(store);
     }
 
     /// <summary>

@@ -184,15 +184,8 @@ public sealed class WriteAloneTests
         await using var db = new TestDatabase();
         var store = db.Queue.Store;
         await store.InitializeAsync(CancellationToken.None);
-        using var release = new ManualResetEventSlim(false);
-        var entered = new TaskCompletionSource();
-        var blocker = Task.Run(() => store.WriteAsync(0, (_, _, _) =>
-        {
-            entered.SetResult();
-            release.Wait();
-            return 0;
-        }, CancellationToken.None));
-        await entered.Task;
+        var (blocker, release) = await WriterHold.HoldAsync(store);
+        using var held = release;
 
         var queued = db.Client.EnqueueAsync("t", new Small("queued"));
         var alongside = await Task.Run(() => db.Client.EnqueueAsync("t", new Small("alongside")).IsCompleted);
