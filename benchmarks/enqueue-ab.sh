@@ -26,13 +26,10 @@ while [ $# -gt 0 ]; do
     *) usage ;;
   esac
 done
-for n in "$jobs" "$rounds"; do
-  [[ "$n" =~ ^[1-9][0-9]*$ ]] || { echo "not a positive number: $n" >&2; usage; }
-done
-base_commit="$(git rev-parse --verify --quiet "$base^{commit}")" || { echo "no such commit: $base" >&2; exit 2; }
-
 # shellcheck source=ab-common.sh
 source "benchmarks/ab-common.sh"
+ab_positive "$jobs" "$rounds"
+ab_base_commit "$base"
 ab_begin enqueue-ab
 
 echo "building ${base_commit:0:7} (before) in a temporary worktree, and the current tree ..."
