@@ -1,0 +1,3 @@
+using SqliteQueue.CommandLine;
+
+return await SqliteQueueCommandLine.RunAsync(args).ConfigureAwait(false);
