@@ -13,6 +13,9 @@ internal sealed class CommandContext(ParseResult result, Output output, QueueSou
 
     public CancellationToken Cancel { get; } = cancellationToken;
 
+    /// <summary>Now, for options given as an age (<c>--older-than 7d</c>).</summary>
+    public DateTimeOffset Now { get; } = TimeProvider.System.GetUtcNow();
+
     public T? Get<T>(Option<T> option) => Result.GetValue(option);
 
     public T? Get<T>(Argument<T> argument) => Result.GetValue(argument);
