@@ -15,6 +15,14 @@ public sealed class JobQuery
     /// <value>The default is any type.</value>
     public string? Type { get; init; }
 
+    /// <summary>Only jobs created at or after this time.</summary>
+    /// <value>The default is any time. Must be earlier than <see cref="CreatedBefore"/> when both are set.</value>
+    public DateTimeOffset? CreatedAfter { get; init; }
+
+    /// <summary>Only jobs created before this time.</summary>
+    /// <value>The default is any time.</value>
+    public DateTimeOffset? CreatedBefore { get; init; }
+
     /// <summary>Only jobs with an id greater than this: pass <see cref="JobPage.NextAfterId"/> to read the next page.</summary>
     /// <value>The default is 0 (from the start).</value>
     public long AfterId { get; init; }

@@ -48,6 +48,10 @@ internal static class Errors
         $"No handler is registered for job type {Show(type)}. Registered types: {(known.Count == 0 ? "(none)" : string.Join(", ", known.Select(Show)))}. " +
         "Call .AddHandler<TPayload, THandler>(\"<type>\") on AddSqliteQueue(), or do not run a worker for this queue in this process.";
 
+    public static string CreatedRangeEmpty(DateTimeOffset after, DateTimeOffset before) =>
+        $"JobQuery.CreatedAfter ({after.ToString("O", CultureInfo.InvariantCulture)}) must be earlier than JobQuery.CreatedBefore ({before.ToString("O", CultureInfo.InvariantCulture)}), " +
+        "or no job could match. Swap them, or leave one unset for an open-ended range.";
+
     public static string JobTimedOut(TimeSpan timeout) =>
         $"The job timed out after {timeout} (EnqueueOptions.Timeout); its handler's cancellation token was cancelled.";
 

@@ -111,6 +111,11 @@ internal sealed partial class QueueClient(JobStore store, ILogger logger) : IQue
             throw new ArgumentOutOfRangeException($"{nameof(query)}.{nameof(JobQuery.State)}", state, "Unknown job state.");
         }
 
+        if (query is { CreatedAfter: { } after, CreatedBefore: { } before } && after >= before)
+        {
+            throw new ArgumentException(Errors.CreatedRangeEmpty(after, before), $"{nameof(query)}.{nameof(JobQuery.CreatedBefore)}");
+        }
+
         ArgumentOutOfRangeException.ThrowIfNegative(query.AfterId, $"{nameof(query)}.{nameof(JobQuery.AfterId)}");
         Guard.InRange(query.Limit, 1, 1000, $"{nameof(query)}.{nameof(JobQuery.Limit)}");
 
@@ -130,6 +135,8 @@ internal sealed partial class QueueClient(JobStore store, ILogger logger) : IQue
                 after_id = q.AfterId,
                 queue = q.Queue,
                 type = q.Type,
+                created_after = q.CreatedAfter is { } a ? Times.ToMs(a) : (long?)null,
+                created_before = q.CreatedBefore is { } b ? Times.ToMs(b) : (long?)null,
                 limit = q.Limit,
             };
             var jobs = c.Query<JobRow>(new CommandDefinition(sql, parameters)).Select(r => r.ToJobInfo()).ToList();

@@ -85,6 +85,20 @@ public interface IQueueMaintenance
     /// <returns>How many jobs were deleted.</returns>
     Task<long> DeleteJobsAsync(JobFilter filter, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Counts the jobs that match <paramref name="filter"/>, by the same rules <see cref="RetryJobsAsync"/> and
+    /// <see cref="DeleteJobsAsync(JobFilter, CancellationToken)"/> apply: say how many jobs a bulk change would touch
+    /// before making it. Changes nothing. Pending, running, dead and cancelled jobs are counted through their own
+    /// indexes; counting completed jobs reads the whole history.
+    /// </summary>
+    /// <param name="filter">Which jobs; its state may be anything.</param>
+    /// <param name="cancellationToken">Cancels before the count starts.</param>
+    /// <returns>
+    /// How many jobs match now. Workers and other processes keep changing jobs, so a bulk change made afterwards may
+    /// touch a different number; a retry also skips jobs whose deduplication key a live job holds.
+    /// </returns>
+    Task<long> CountJobsAsync(JobFilter filter, CancellationToken cancellationToken = default);
+
     /// <summary>Empties a queue: deletes its pending and finished jobs and asks the workers of its running ones to stop.</summary>
     /// <param name="queue">The queue name.</param>
     /// <param name="cancellationToken">Stops between batches; what was deleted stays deleted.</param>

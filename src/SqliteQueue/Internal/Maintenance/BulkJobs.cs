@@ -39,6 +39,21 @@ internal static class BulkJobs
         return sweep.Changed;
     }
 
+    /// <summary>How many jobs <see cref="RetryAsync"/> or <see cref="DeleteAsync(JobStore, JobFilter, CancellationToken)"/> would change now.</summary>
+    public static Task<long> CountAsync(JobStore store, JobFilter filter, CancellationToken cancellationToken) =>
+        store.ReadAsync(filter, static (s, c, f) =>
+        {
+            var sql = s.Sql[f.State switch
+            {
+                JobState.Pending => MaintenanceSql.CountPendingJobs,
+                JobState.Running => MaintenanceSql.CountRunningJobs,
+                JobState.Completed => MaintenanceSql.CountCompletedJobs,
+                JobState.Dead => MaintenanceSql.CountDeadJobs,
+                _ => MaintenanceSql.CountCancelledJobs,
+            }];
+            return c.ExecuteScalar<long>(new CommandDefinition(sql, new { queue = f.Queue, type = f.Type, before = BeforeMs(f) }));
+        }, cancellationToken);
+
     public static async Task<long> DeleteAsync(JobStore store, JobFilter filter, CancellationToken cancellationToken)
     {
         var sweep = new WindowSweep();
@@ -109,8 +124,10 @@ internal static class BulkJobs
         state = States.ToText(f.State),
         queue = f.Queue,
         type = f.Type,
-        before = f.Before is { } b ? Times.ToMs(b) : (long?)null,
+        before = BeforeMs(f),
     };
+
+    private static long? BeforeMs(JobFilter f) => f.Before is { } b ? Times.ToMs(b) : null;
 
     private static string Json(IReadOnlyList<long> ids, int start, int count)
     {

@@ -120,6 +120,13 @@ internal sealed class QueueMaintenance(JobStore store) : IQueueMaintenance
         return BulkJobs.DeleteAsync(store, filter, cancellationToken);
     }
 
+    public Task<long> CountJobsAsync(JobFilter filter, CancellationToken cancellationToken = default)
+    {
+        // Any state: a count changes nothing, and running jobs are worth counting before a purge.
+        ValidateFilter(filter, nameof(filter));
+        return BulkJobs.CountAsync(store, filter, cancellationToken);
+    }
+
     public Task<PurgeResult> PurgeQueueAsync(string queue, CancellationToken cancellationToken = default)
     {
         Guard.Name(queue, "queue name", nameof(queue));

@@ -27,9 +27,13 @@ internal static class MaintenanceSql
         RETURNING state;
         """;
 
-    private const string FilterWindow =
-        "id > @from AND id <= @to AND state = @state AND (@queue IS NULL OR queue = @queue) AND (@type IS NULL OR type = @type) "
+    // What a JobFilter matches besides its state: shared by the bulk changes and the counts, so a count always says
+    // how many jobs the change with the same filter would touch.
+    private const string FilterMatch =
+        "(@queue IS NULL OR queue = @queue) AND (@type IS NULL OR type = @type) "
         + "AND (@before IS NULL OR COALESCE(finished_at, created_at) < @before)";
+
+    private const string FilterWindow = $"id > @from AND id <= @to AND state = @state AND {FilterMatch}";
 
     public const string DeleteWindow = $$"""
         DELETE FROM {prefix}jobs WHERE {{FilterWindow}};
@@ -42,6 +46,29 @@ internal static class MaintenanceSql
             lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL
         WHERE {{FilterWindow}}
         RETURNING queue;
+        """;
+
+    // One count per state: a partial index is only usable when the state is written into the statement, so pending,
+    // running, dead and cancelled jobs are counted by walking their own index rather than the whole history. Completed
+    // jobs have no index of their own (they are most of the rows), so counting them reads the table.
+    public const string CountPendingJobs = $$"""
+        SELECT COUNT(*) FROM {prefix}jobs INDEXED BY {prefix}jobs_pending_fifo WHERE state = 'pending' AND {{FilterMatch}};
+        """;
+
+    public const string CountRunningJobs = $$"""
+        SELECT COUNT(*) FROM {prefix}jobs INDEXED BY {prefix}jobs_running_lease WHERE state = 'running' AND {{FilterMatch}};
+        """;
+
+    public const string CountCompletedJobs = $$"""
+        SELECT COUNT(*) FROM {prefix}jobs WHERE state = 'completed' AND {{FilterMatch}};
+        """;
+
+    public const string CountDeadJobs = $$"""
+        SELECT COUNT(*) FROM {prefix}jobs INDEXED BY {prefix}jobs_dead WHERE state = 'dead' AND {{FilterMatch}};
+        """;
+
+    public const string CountCancelledJobs = $$"""
+        SELECT COUNT(*) FROM {prefix}jobs INDEXED BY {prefix}jobs_cancelled WHERE state = 'cancelled' AND {{FilterMatch}};
         """;
 
     public const string DeleteByIds = """
