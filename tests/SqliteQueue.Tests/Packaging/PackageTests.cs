@@ -110,6 +110,67 @@ public sealed class PackageTests(PackedPackage package) : IClassFixture<PackedPa
         run.Output.Split('\n').Select(l => l.Trim()).Should().Contain("OK", run.Describe());
     }
 
+    [Fact]
+    public async Task The_tool_installs_from_its_package_into_a_fresh_tool_path_and_runs()
+    {
+        foreach (var pack in new[] { package.PackCommandLine, package.PackTool })
+        {
+            pack.Should().NotBeNull("the core and the add-ons packed first");
+            pack!.ExitCode.Should().Be(0, pack.Describe());
+        }
+
+        using (var archive = ZipFile.OpenRead(package.ToolPackagePath))
+        {
+            archive.Entries.Select(e => e.FullName).Should().Contain(e => e.EndsWith("DotnetToolSettings.xml", StringComparison.Ordinal));
+        }
+
+        var work = Path.Combine(package.Root, "tool");
+        Directory.CreateDirectory(work);
+        File.WriteAllText(Path.Combine(work, "nuget.config"), NuGetConfig());
+        var tools = Path.Combine(work, "tools");
+        var install = await DotnetCli.RunAsync(work, BuildTimeout, "tool", "install", PackedPackage.ToolId, "--version", package.Version,
+            "--tool-path", tools, "--configfile", Path.Combine(work, "nuget.config"));
+        install.ExitCode.Should().Be(0, install.Describe());
+
+        var tool = Path.Combine(tools, OperatingSystem.IsWindows() ? "sqlitequeue.exe" : "sqlitequeue");
+        var db = Path.Combine(work, "jobs.db");
+        (await RunToolAsync(tool, work, "db", "migrate", "--db", db)).ExitCode.Should().Be(0);
+        var enqueue = await RunToolAsync(tool, work, "enqueue", "package.check", "--payload", """{"value":42}""", "--db", db, "--json");
+        enqueue.ExitCode.Should().Be(0, enqueue.Describe());
+        var stats = await RunToolAsync(tool, work, "stats", "--db", db, "--json");
+        stats.ExitCode.Should().Be(0, stats.Describe());
+        using var json = System.Text.Json.JsonDocument.Parse(stats.Output);
+        json.RootElement.GetProperty("queues")[0].GetProperty("pending").GetInt64().Should().Be(1, stats.Describe());
+    }
+
+    private static async Task<DotnetResult> RunToolAsync(string tool, string directory, params string[] arguments)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo(tool)
+        {
+            WorkingDirectory = directory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+        };
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        // The tool's launcher runs on the runtime these tests run on, wherever it is installed.
+        if (Environment.ProcessPath is { } host && string.Equals(Path.GetFileNameWithoutExtension(host), "dotnet", StringComparison.OrdinalIgnoreCase))
+        {
+            start.Environment["DOTNET_ROOT"] = Path.GetDirectoryName(host);
+        }
+        using var process = System.Diagnostics.Process.Start(start)!;
+        process.StandardInput.Close();
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(RunTimeout);
+        await process.WaitForExitAsync(timeout.Token);
+        return new DotnetResult($"{tool} {string.Join(' ', arguments)}", process.ExitCode, await output + await error);
+    }
+
     private void PackSucceeded()
     {
         var pack = package.Pack!;
@@ -119,6 +180,18 @@ public sealed class PackageTests(PackedPackage package) : IClassFixture<PackedPa
         addOn.ExitCode.Should().Be(0, addOn.Describe());
         File.Exists(package.HealthChecksPackagePath).Should().BeTrue(addOn.Describe());
     }
+
+    /// <summary>A nuget.config listing only the folder the packages were packed into and the public registry.</summary>
+    private string NuGetConfig() => $"""
+        <?xml version="1.0" encoding="utf-8"?>
+        <configuration>
+          <packageSources>
+            <clear />
+            <add key="local" value="{package.Feed}" />
+            <add key="nuget.org" value="https://api.nuget.org/v3/index.json" protocolVersion="3" />
+          </packageSources>
+        </configuration>
+        """;
 
     private static string ReadText(ZipArchiveEntry entry)
     {
@@ -138,16 +211,7 @@ public sealed class PackageTests(PackedPackage package) : IClassFixture<PackedPa
             File.WriteAllText(Path.Combine(project, name), "<Project />\n");
         }
 
-        File.WriteAllText(Path.Combine(project, "nuget.config"), $"""
-            <?xml version="1.0" encoding="utf-8"?>
-            <configuration>
-              <packageSources>
-                <clear />
-                <add key="local" value="{package.Feed}" />
-                <add key="nuget.org" value="https://api.nuget.org/v3/index.json" protocolVersion="3" />
-              </packageSources>
-            </configuration>
-            """);
+        File.WriteAllText(Path.Combine(project, "nuget.config"), NuGetConfig());
 
         File.WriteAllText(Path.Combine(project, "Consumer.csproj"), $"""
             <Project Sdk="Microsoft.NET.Sdk">

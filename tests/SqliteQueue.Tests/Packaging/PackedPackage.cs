@@ -3,7 +3,7 @@ using System.Xml.Linq;
 namespace SqliteQueue.Tests.Packaging;
 
 /// <summary>
-/// Packs src/SqliteQueue and its add-on src/SqliteQueue.HealthChecks once, in Release, into a temporary folder, under a version no other run uses, so a
+/// Packs src/SqliteQueue and its add-ons (SqliteQueue.HealthChecks, SqliteQueue.CommandLine and the SqliteQueue.Tool dotnet tool) once, in Release, into a temporary folder, under a version no other run uses, so a
 /// package of the same version left in the global packages folder cannot stand in for the fresh one. Build
 /// output goes to a temporary artifacts folder, not the work tree. Disposing deletes the temporary folders and
 /// the global packages folder's copy of that version.
@@ -13,6 +13,10 @@ public sealed class PackedPackage : IAsyncLifetime
     public const string Id = "SqliteQueue";
 
     public const string HealthChecksId = "SqliteQueue.HealthChecks";
+
+    public const string CommandLineId = "SqliteQueue.CommandLine";
+
+    public const string ToolId = "SqliteQueue.Tool";
 
     private static readonly TimeSpan PackTimeout = TimeSpan.FromMinutes(8);
 
@@ -42,11 +46,20 @@ public sealed class PackedPackage : IAsyncLifetime
 
     public string HealthChecksPackagePath => Path.Combine(Feed, $"{HealthChecksId}.{Version}.nupkg");
 
+    public string CommandLinePackagePath => Path.Combine(Feed, $"{CommandLineId}.{Version}.nupkg");
+
+    public string ToolPackagePath => Path.Combine(Feed, $"{ToolId}.{Version}.nupkg");
+
     /// <summary>The <c>dotnet pack</c> run of the core, for failure messages.</summary>
     internal DotnetResult? Pack { get; private set; }
 
     /// <summary>The <c>dotnet pack</c> run of the add-on, after the core's: its build of the core is then up to date.</summary>
     internal DotnetResult? PackHealthChecks { get; private set; }
+
+    /// <summary>The <c>dotnet pack</c> run of the command tree and the <c>sqlitequeue</c> tool, one after the other.</summary>
+    internal DotnetResult? PackCommandLine { get; private set; }
+
+    internal DotnetResult? PackTool { get; private set; }
 
     /// <summary>The versions pinned in the repository's Directory.Packages.props, by package id.</summary>
     public IReadOnlyDictionary<string, string> PinnedVersions()
@@ -63,6 +76,11 @@ public sealed class PackedPackage : IAsyncLifetime
         if (Pack.ExitCode == 0)
         {
             PackHealthChecks = await PackAsync(Path.Combine("src", "SqliteQueue.HealthChecks", "SqliteQueue.HealthChecks.csproj"));
+            PackCommandLine = await PackAsync(Path.Combine("src", "SqliteQueue.CommandLine", "SqliteQueue.CommandLine.csproj"));
+            if (PackCommandLine.ExitCode == 0)
+            {
+                PackTool = await PackAsync(Path.Combine("src", "SqliteQueue.Tool", "SqliteQueue.Tool.csproj"));
+            }
         }
     }
 
@@ -80,7 +98,7 @@ public sealed class PackedPackage : IAsyncLifetime
     public Task DisposeAsync()
     {
         TryDelete(Root);
-        foreach (var id in new[] { Id, HealthChecksId })
+        foreach (var id in new[] { Id, HealthChecksId, CommandLineId, ToolId })
         {
             TryDelete(Path.Combine(GlobalPackagesFolder(), id.ToLowerInvariant(), Version.ToLowerInvariant()));
         }
