@@ -1,0 +1,117 @@
+using System.Diagnostics;
+using System.Reflection;
+using System.Text;
+using System.Text.Json;
+
+namespace SqliteQueue.Tests.CommandLine;
+
+/// <summary>One run of the <c>sqlitequeue</c> tool: its exit code, standard output and standard error.</summary>
+public sealed record ToolRun(int ExitCode, string Out, string Error)
+{
+    /// <summary>Standard output as JSON, for runs with <c>--json</c>.</summary>
+    public JsonDocument Json()
+    {
+        try
+        {
+            return JsonDocument.Parse(Out);
+        }
+        catch (JsonException ex)
+        {
+            throw new InvalidOperationException($"The tool's output is not JSON ({ex.Message}). {this}", ex);
+        }
+    }
+
+    public override string ToString() => $"Exit code {ExitCode}.{Environment.NewLine}stdout:{Environment.NewLine}{Out}{Environment.NewLine}stderr:{Environment.NewLine}{Error}";
+}
+
+/// <summary>
+/// Runs the <c>sqlitequeue</c> tool as its own process, as an operator or a script would: standard input is redirected
+/// and closed (so it is not a terminal and confirmations are refused), and <c>SQLITEQUEUE_DB</c> and
+/// <c>SQLITEQUEUE_PREFIX</c> are removed so only the arguments name the file.
+/// </summary>
+public static class ToolProcess
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(2);
+
+    private static readonly Lazy<string> ToolDll = new(FindToolDll);
+
+    public static async Task<ToolRun> RunAsync(params string[] args)
+    {
+        var start = new ProcessStartInfo(DotnetHost())
+        {
+            UseShellExecute = false,
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            StandardOutputEncoding = Encoding.UTF8,
+            StandardErrorEncoding = Encoding.UTF8,
+        };
+        start.ArgumentList.Add(ToolDll.Value);
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        start.Environment.Remove("SQLITEQUEUE_DB");
+        start.Environment.Remove("SQLITEQUEUE_PREFIX");
+        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        start.Environment["DOTNET_NOLOGO"] = "1";
+
+        using var process = new Process { StartInfo = start };
+        if (!process.Start())
+        {
+            throw new InvalidOperationException($"Could not start {start.FileName}.");
+        }
+
+        process.StandardInput.Close();
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var cts = new CancellationTokenSource(Timeout);
+        try
+        {
+            await process.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            try
+            {
+                process.Kill(entireProcessTree: true);
+            }
+            catch (InvalidOperationException)
+            {
+                // It exited between the timeout and the kill.
+            }
+
+            throw new TimeoutException($"`sqlitequeue {string.Join(' ', args)}` did not finish within {Timeout} and was killed.");
+        }
+
+        return new ToolRun(process.ExitCode, await stdout, await stderr);
+    }
+
+    /// <summary>The dotnet host running these tests, so the tool runs on the same runtime; else whatever "dotnet" is on the PATH.</summary>
+    private static string DotnetHost()
+    {
+        var host = Environment.ProcessPath;
+        return host is not null && string.Equals(Path.GetFileNameWithoutExtension(host), "dotnet", StringComparison.OrdinalIgnoreCase)
+            ? host
+            : "dotnet";
+    }
+
+    private static string FindToolDll()
+    {
+        var path = typeof(ToolProcess).Assembly
+            .GetCustomAttributes<AssemblyMetadataAttribute>()
+            .SingleOrDefault(a => a.Key == "ToolPath")?.Value;
+        if (string.IsNullOrEmpty(path))
+        {
+            throw new InvalidOperationException("The test assembly carries no ToolPath metadata; the test project's build records it.");
+        }
+
+        if (!File.Exists(path))
+        {
+            throw new FileNotFoundException($"The sqlitequeue tool was not built at {path}. Build the test project first.", path);
+        }
+
+        return path;
+    }
+}
