@@ -1,4 +1,11 @@
-// An ASP.NET Core minimal API with the queue's hosted worker in the same process:
+// An ASP.NET Core minimal API that enqueues jobs, and from the same code the worker that runs them:
+//   dotnet run                                  the web app, with the queue's hosted worker in the same process
+//   dotnet run -- --Queue:RunWorker=false       the web app only enqueues and serves ...
+//   dotnet run -- worker                        ... and this process, the same queue registration, runs the jobs,
+//                                               the recurring schedules and maintenance until Ctrl+C or SIGTERM
+//   dotnet run -- stats                         counts per queue and state (--json for JSON)
+//   dotnet run -- jobs list --state dead        and the other commands: dotnet run -- --help
+// Its endpoints:
 //   POST /jobs               enqueue a job            GET  /jobs/{id}   read its state
 //   POST /jobs/{id}/cancel   cancel it                GET  /stats       counts per queue and state
 // and its recurring jobs:
@@ -6,45 +13,29 @@
 //   POST /recurring/{name}/trigger   run one now      POST /recurring/{name}/pause, /resume
 // and its file:
 //   GET  /storage                    size, WAL, free pages and the last run of each maintenance task
+// The queue file is ConnectionStrings:Queue (e.g. the variable ConnectionStrings__Queue, which the worker reads too),
+// else sqlitequeue-webapi-sample.db in the temp folder.
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using SqliteQueue;
+using SqliteQueue.CommandLine;
 using SqliteQueue.Maintenance;
 using SqliteQueue.Recurring;
 using SqliteQueue.Samples.WebApi;
 
+if (SqliteQueueCommandLine.IsCommand(args))
+{
+    // Without args: the command line is the command's, not configuration. Environment variables are still read,
+    // so ConnectionStrings__Queue points the worker at the same file as the web app.
+    var worker = Host.CreateApplicationBuilder();
+    worker.Services.AddSampleQueue(worker.Configuration, runWorker: true);
+    return await SqliteQueueCommandLine.RunAsync(worker, args);
+}
+
 var builder = WebApplication.CreateBuilder(args);
 
-var connectionString = builder.Configuration.GetConnectionString("Queue")
-    ?? $"Data Source={Path.Combine(Path.GetTempPath(), "sqlitequeue-webapi-sample.db")}";
-
-builder.Services
-    .AddSqliteQueue(o => o.ConnectionString = connectionString)
-    .AddHandler<SendEmail, SendEmailHandler>(JobTypes.SendEmail)
-    .AddHandler<RenderReport, RenderReportHandler>(JobTypes.RenderReport)
-
-    // Recurring jobs: written to the queue file when the app starts, fired by the scheduler the worker brings.
-    .AddRecurringJob("nightly-sales-report", JobTypes.RenderReport, "0 2 * * *", r => r
-        .InTimeZone("America/New_York")
-        .WithPayload(new RenderReport(ReportId: 1, Pages: 20)))
-    .AddRecurringJob("hourly-summary", JobTypes.RenderReport, "every 1 hour", r => r
-        .WithPayload(new RenderReport(ReportId: 2, Pages: 1)))
-    .AddWorker(o =>
-    {
-        o.Concurrency = 4;
-        o.ShutdownTimeout = TimeSpan.FromSeconds(5);
-    })
-
-    // Maintenance runs in the app by default: finished jobs pruned, the WAL checkpointed, a daily integrity check.
-    // Completed reports are kept for 3 days here instead of 1; a backup is written every 6 hours, the last 8 kept.
-    .ConfigureMaintenance(o =>
-    {
-        o.Retention.Completed = TimeSpan.FromDays(3);
-        o.BackupInterval = TimeSpan.FromHours(6);
-        o.BackupDirectory = builder.Configuration["Queue:BackupDirectory"]
-            ?? Path.Combine(Path.GetTempPath(), "sqlitequeue-webapi-sample-backups");
-        o.BackupsToKeep = 8;
-    });
+// Off when a separate `dotnet run -- worker` runs the jobs: this process then only enqueues and serves.
+builder.Services.AddSampleQueue(builder.Configuration, runWorker: builder.Configuration.GetValue("Queue:RunWorker", defaultValue: true));
 
 builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
 builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
@@ -158,4 +149,5 @@ app.MapPost("/recurring/{name}/resume", async (string name, IRecurringJobs recur
 app.MapGet("/storage", async (IQueueMaintenance maintenance, CancellationToken cancellationToken) =>
     Results.Ok(await maintenance.GetStorageInfoAsync(cancellationToken)));
 
-app.Run();
+await app.RunAsync();
+return 0;
