@@ -10,7 +10,9 @@ namespace SqliteQueue.Tests.CommandLine;
 /// store of the test keeps open, as a running application would.
 /// </summary>
 [Trait("Category", "CommandLine")]
+#pragma warning disable CA1001 // xunit disposes the database through IAsyncLifetime.DisposeAsync.
 public sealed partial class JobsCommandTests : IAsyncLifetime
+#pragma warning restore CA1001
 {
     private readonly TestDatabase _db = new(new ManualTimeProvider(TimeProvider.System.GetUtcNow()));
 
