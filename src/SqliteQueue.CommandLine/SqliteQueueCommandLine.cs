@@ -81,7 +81,8 @@ public static class SqliteQueueCommandLine
 
     private static async Task<int> InvokeAsync(RootCommand root, string[] args, CancellationToken cancellationToken)
     {
-        var result = root.Parse(args);
+        // No response files: "@file.json" is a payload to read (enqueue --payload), not more arguments.
+        var result = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
         if (result.Errors.Count > 0)
         {
             foreach (var error in result.Errors)

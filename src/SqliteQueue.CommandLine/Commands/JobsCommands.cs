@@ -217,6 +217,11 @@ internal static class JobsCommands
         };
         CommandActions.Set(command, tree, async c =>
         {
+            if (c.Get(state) == JobState.Running)
+            {
+                throw CommandFailure.Usage("Running jobs cannot be purged: cancel them first (jobs cancel), or purge their queue (queues purge).");
+            }
+
             var filter = new JobFilter(c.Get(state)!.Value) { Queue = c.Get(queue), Type = c.Get(type), Before = c.Get(olderThan) is { } o ? c.Now - o : null };
             return await BulkAsync(c, filter, dryRun, yes, "delete", static (q, f, ct) => q.Maintenance.DeleteJobsAsync(f, ct)).ConfigureAwait(false);
         });

@@ -40,7 +40,7 @@ public sealed partial class JobsCommandTests : IAsyncLifetime
                   "state": "pending",
                   "cancellationRequested": false,
                   "attempt": 0,
-                  "maxAttempts": 3,
+                  "maxAttempts": 5,
                   "priority": 3,
                   "createdAt": "<time>",
                   "runAt": "<time>",
