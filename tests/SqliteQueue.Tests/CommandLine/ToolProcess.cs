@@ -37,32 +37,7 @@ public static class ToolProcess
 
     public static async Task<ToolRun> RunAsync(params string[] args)
     {
-        var start = new ProcessStartInfo(DotnetHost())
-        {
-            UseShellExecute = false,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            StandardOutputEncoding = Encoding.UTF8,
-            StandardErrorEncoding = Encoding.UTF8,
-        };
-        start.ArgumentList.Add(ToolDll.Value);
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        start.Environment.Remove("SQLITEQUEUE_DB");
-        start.Environment.Remove("SQLITEQUEUE_PREFIX");
-        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        start.Environment["DOTNET_NOLOGO"] = "1";
-
-        using var process = new Process { StartInfo = start };
-        if (!process.Start())
-        {
-            throw new InvalidOperationException($"Could not start {start.FileName}.");
-        }
-
+        using var process = Start(args);
         process.StandardInput.Close();
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
@@ -86,6 +61,31 @@ public static class ToolProcess
         }
 
         return new ToolRun(process.ExitCode, await stdout, await stderr);
+    }
+
+    /// <summary>Starts the tool with its input, output and error redirected, for a command that runs until it is stopped.</summary>
+    public static Process Start(params string[] args)
+    {
+        var start = new ProcessStartInfo(DotnetHost())
+        {
+            UseShellExecute = false,
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            StandardOutputEncoding = Encoding.UTF8,
+            StandardErrorEncoding = Encoding.UTF8,
+        };
+        start.ArgumentList.Add(ToolDll.Value);
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        start.Environment.Remove("SQLITEQUEUE_DB");
+        start.Environment.Remove("SQLITEQUEUE_PREFIX");
+        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        start.Environment["DOTNET_NOLOGO"] = "1";
+        return Process.Start(start) ?? throw new InvalidOperationException($"Could not start {start.FileName}.");
     }
 
     /// <summary>The dotnet host running these tests, so the tool runs on the same runtime; else whatever "dotnet" is on the PATH.</summary>
