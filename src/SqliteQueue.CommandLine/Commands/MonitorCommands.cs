@@ -53,9 +53,16 @@ internal static class MonitorCommands
             Description = $"The largest the WAL file may be, in bytes. The default is {defaults.MaxWalSize} ({DbCommands.Bytes(defaults.MaxWalSize ?? 0)}).",
             HelpName = "bytes",
         };
+        var skip = new Option<string[]>("--skip")
+        {
+            Description = "Rules not to apply, e.g. --skip live-workers --skip integrity-check-age for a file no hosted worker runs on yet.",
+            HelpName = string.Join('|', Rules.Keys),
+            AllowMultipleArgumentsPerToken = true,
+        };
+        skip.AcceptOnlyFromAmong([.. Rules.Keys]);
         var command = new Command("health", $"Checks the queue by the library's health rules and prints every figure read. Exits {SqliteQueueExitCodes.ProblemsFound} when degraded or unhealthy.")
         {
-            maxOldest, minWorkers, maxDead, maxWal,
+            maxOldest, minWorkers, maxDead, maxWal, skip,
         };
         CommandActions.Set(command, tree, async c =>
         {
@@ -65,6 +72,11 @@ internal static class MonitorCommands
             options.MinLiveWorkers = c.Get(minWorkers) ?? options.MinLiveWorkers;
             options.MaxDeadPerHour = c.Get(maxDead) ?? options.MaxDeadPerHour;
             options.MaxWalSize = c.Get(maxWal) ?? options.MaxWalSize;
+            foreach (var rule in c.Get(skip) ?? [])
+            {
+                Rules[rule](options);
+            }
+
             Validate(options);
 
             var q = await c.QueueAsync().ConfigureAwait(false);
@@ -108,6 +120,18 @@ internal static class MonitorCommands
         });
         return command;
     }
+
+    /// <summary>The rules <c>--skip</c> turns off, by the names it takes.</summary>
+    private static readonly IReadOnlyDictionary<string, Action<QueueHealthOptions>> Rules = new SortedDictionary<string, Action<QueueHealthOptions>>(StringComparer.Ordinal)
+    {
+        ["oldest-runnable-age"] = o => o.MaxOldestRunnableAge = null,
+        ["live-workers"] = o => o.MinLiveWorkers = null,
+        ["dead-per-hour"] = o => o.MaxDeadPerHour = null,
+        ["wal-size"] = o => o.MaxWalSize = null,
+        ["integrity-check-age"] = o => o.MaxIntegrityCheckAge = null,
+        ["maintenance-age"] = o => o.MaxMaintenanceAge = null,
+        ["broken-recurring-jobs"] = o => o.MaxBrokenRecurringJobs = null,
+    };
 
     /// <summary>Range errors named by the flag the user typed, not by the option class behind it.</summary>
     private static void Validate(QueueHealthOptions options)

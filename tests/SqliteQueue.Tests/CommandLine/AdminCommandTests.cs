@@ -409,6 +409,12 @@ public sealed class AdminCommandTests : IDisposable
         var text = await ToolProcess.RunAsync("health", "--min-live-workers", "1", "--db", DbPath);
         text.ExitCode.Should().Be(SqliteQueueExitCodes.ProblemsFound, text.ToString());
         text.Out.Should().StartWith("Status: degraded").And.Contain("workers.live").And.Contain("storage.file_bytes");
+
+        // A fresh file with no hosted worker and no integrity check yet is healthy once those two rules are skipped.
+        var skipped = await ToolProcess.RunAsync("health", "--skip", "live-workers", "--skip", "integrity-check-age", "--db", DbPath);
+        skipped.ExitCode.Should().Be(SqliteQueueExitCodes.Success, skipped.ToString());
+        skipped.Out.Should().StartWith("Status: healthy");
+        (await ToolProcess.RunAsync("health", "--skip", "everything", "--db", DbPath)).ExitCode.Should().Be(SqliteQueueExitCodes.Usage);
     }
 
     [Fact]
