@@ -28,24 +28,10 @@ internal static class CommandActions
                 output.Failure(ex.Message, SqliteQueueExitCodes.Usage);
                 return SqliteQueueExitCodes.Usage;
             }
-            catch (KeyNotFoundException ex)
+            catch (Exception ex) when (ex is KeyNotFoundException or SqliteQueueException or IOException or UnauthorizedAccessException)
             {
-                output.Failure(ex.Message, SqliteQueueExitCodes.Error);
-                return SqliteQueueExitCodes.Error;
-            }
-            catch (SqliteQueueException ex)
-            {
-                // Busy, storage and version errors: nothing was half-applied, and the message says what to do.
-                output.Failure(ex.Message, SqliteQueueExitCodes.Error);
-                return SqliteQueueExitCodes.Error;
-            }
-            catch (IOException ex)
-            {
-                output.Failure(ex.Message, SqliteQueueExitCodes.Error);
-                return SqliteQueueExitCodes.Error;
-            }
-            catch (UnauthorizedAccessException ex)
-            {
+                // Not found, busy, storage and version errors, and files that cannot be read or written: nothing was
+                // half-applied, and the message says what to do.
                 output.Failure(ex.Message, SqliteQueueExitCodes.Error);
                 return SqliteQueueExitCodes.Error;
             }

@@ -1,7 +1,7 @@
 using System.Diagnostics;
-using System.Reflection;
 using System.Text;
 using System.Text.Json;
+using SqliteQueue.Tests.Infrastructure;
 
 namespace SqliteQueue.Tests.CommandLine;
 
@@ -33,7 +33,7 @@ public static class ToolProcess
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(2);
 
-    private static readonly Lazy<string> ToolDll = new(FindToolDll);
+    private static readonly Lazy<string> ToolDll = new(() => BuiltPrograms.Dll("ToolPath", "The sqlitequeue tool"));
 
     public static async Task<ToolRun> RunAsync(params string[] args)
     {
@@ -66,7 +66,7 @@ public static class ToolProcess
     /// <summary>Starts the tool with its input, output and error redirected, for a command that runs until it is stopped.</summary>
     public static Process Start(params string[] args)
     {
-        var start = new ProcessStartInfo(DotnetHost())
+        var start = new ProcessStartInfo(BuiltPrograms.DotnetHost())
         {
             UseShellExecute = false,
             RedirectStandardInput = true,
@@ -88,30 +88,4 @@ public static class ToolProcess
         return Process.Start(start) ?? throw new InvalidOperationException($"Could not start {start.FileName}.");
     }
 
-    /// <summary>The dotnet host running these tests, so the tool runs on the same runtime; else whatever "dotnet" is on the PATH.</summary>
-    private static string DotnetHost()
-    {
-        var host = Environment.ProcessPath;
-        return host is not null && string.Equals(Path.GetFileNameWithoutExtension(host), "dotnet", StringComparison.OrdinalIgnoreCase)
-            ? host
-            : "dotnet";
-    }
-
-    private static string FindToolDll()
-    {
-        var path = typeof(ToolProcess).Assembly
-            .GetCustomAttributes<AssemblyMetadataAttribute>()
-            .SingleOrDefault(a => a.Key == "ToolPath")?.Value;
-        if (string.IsNullOrEmpty(path))
-        {
-            throw new InvalidOperationException("The test assembly carries no ToolPath metadata; the test project's build records it.");
-        }
-
-        if (!File.Exists(path))
-        {
-            throw new FileNotFoundException($"The sqlitequeue tool was not built at {path}. Build the test project first.", path);
-        }
-
-        return path;
-    }
 }

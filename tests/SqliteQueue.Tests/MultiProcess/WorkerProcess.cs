@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Reflection;
 using System.Text;
+using SqliteQueue.Tests.Infrastructure;
 
 namespace SqliteQueue.Tests.MultiProcess;
 
@@ -27,7 +27,7 @@ internal sealed class WorkerProcess : IDisposable
     public string WorkerId { get; }
 
     /// <summary>The built test worker's dll, recorded by the test project's build in an assembly attribute.</summary>
-    public static string WorkerDll { get; } = FindWorkerDll();
+    public static string WorkerDll { get; } = BuiltPrograms.Dll("TestWorkerPath", "The test worker");
 
     public static WorkerProcess Start(string dbPath, string workerId, int leaseMs, int batch, int holdMs, int idleExitMs) =>
         Launch(workerId,
@@ -86,7 +86,7 @@ internal sealed class WorkerProcess : IDisposable
 
     private static WorkerProcess Launch(string workerId, string[] args)
     {
-        var start = new ProcessStartInfo(DotnetHost())
+        var start = new ProcessStartInfo(BuiltPrograms.DotnetHost())
         {
             UseShellExecute = false,
             RedirectStandardInput = true,
@@ -284,30 +284,4 @@ internal sealed class WorkerProcess : IDisposable
 
     private static string Number(int value) => value.ToString(CultureInfo.InvariantCulture);
 
-    /// <summary>The dotnet host running these tests, so the worker runs on the same runtime; else whatever "dotnet" is on the PATH.</summary>
-    private static string DotnetHost()
-    {
-        var host = Environment.ProcessPath;
-        return host is not null && string.Equals(Path.GetFileNameWithoutExtension(host), "dotnet", StringComparison.OrdinalIgnoreCase)
-            ? host
-            : "dotnet";
-    }
-
-    private static string FindWorkerDll()
-    {
-        var path = typeof(WorkerProcess).Assembly
-            .GetCustomAttributes<AssemblyMetadataAttribute>()
-            .SingleOrDefault(a => a.Key == "TestWorkerPath")?.Value;
-        if (string.IsNullOrEmpty(path))
-        {
-            throw new InvalidOperationException("The test assembly carries no TestWorkerPath metadata; the test project's build records it.");
-        }
-
-        if (!File.Exists(path))
-        {
-            throw new FileNotFoundException($"The test worker was not built at {path}. Build the solution, or the test project, first.", path);
-        }
-
-        return path;
-    }
 }

@@ -1,3 +1,4 @@
+using SqliteQueue.Tests.Infrastructure;
 using System.Diagnostics;
 using System.Text;
 
@@ -18,7 +19,7 @@ internal static class DotnetCli
 {
     public static async Task<DotnetResult> RunAsync(string workingDirectory, TimeSpan timeout, params string[] arguments)
     {
-        var start = new ProcessStartInfo(DotnetHost())
+        var start = new ProcessStartInfo(BuiltPrograms.DotnetHost())
         {
             WorkingDirectory = workingDirectory,
             UseShellExecute = false,
@@ -111,12 +112,4 @@ internal static class DotnetCli
         }
     }
 
-    /// <summary>The dotnet host running these tests, so the children use the same SDK install; else whatever "dotnet" is on the PATH.</summary>
-    private static string DotnetHost()
-    {
-        var host = Environment.ProcessPath;
-        return host is not null && string.Equals(Path.GetFileNameWithoutExtension(host), "dotnet", StringComparison.OrdinalIgnoreCase)
-            ? host
-            : "dotnet";
-    }
 }

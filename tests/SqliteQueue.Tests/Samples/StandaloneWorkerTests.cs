@@ -1,9 +1,9 @@
 using System.Diagnostics;
 using System.Net.Http.Json;
-using System.Reflection;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using SqliteQueue.Tests.Infrastructure;
 
 namespace SqliteQueue.Tests.Samples;
 
@@ -143,7 +143,7 @@ public sealed partial class StandaloneWorkerTests : IDisposable
             _commandLine = commandLine;
         }
 
-        public static string Dll { get; } = FindDll();
+        public static string Dll { get; } = BuiltPrograms.Dll("WebApiSamplePath", "The WebApi sample");
 
         public int Id => _process.Id;
 
@@ -162,7 +162,7 @@ public sealed partial class StandaloneWorkerTests : IDisposable
 
         public static SampleProcess Start(IReadOnlyDictionary<string, string> environment, params string[] args)
         {
-            var start = new ProcessStartInfo(DotnetHost())
+            var start = new ProcessStartInfo(BuiltPrograms.DotnetHost())
             {
                 UseShellExecute = false,
                 RedirectStandardInput = true,
@@ -297,28 +297,5 @@ public sealed partial class StandaloneWorkerTests : IDisposable
         [GeneratedRegex(@"Now listening on: (http://127\.0\.0\.1:\d+)")]
         private static partial Regex Listening();
 
-        /// <summary>The dotnet host running these tests, so the sample runs on the same runtime; else whatever "dotnet" is on the PATH.</summary>
-        private static string DotnetHost()
-        {
-            var host = Environment.ProcessPath;
-            return host is not null && string.Equals(Path.GetFileNameWithoutExtension(host), "dotnet", StringComparison.OrdinalIgnoreCase)
-                ? host
-                : "dotnet";
-        }
-
-        private static string FindDll()
-        {
-            var path = typeof(StandaloneWorkerTests).Assembly
-                .GetCustomAttributes<AssemblyMetadataAttribute>()
-                .SingleOrDefault(a => a.Key == "WebApiSamplePath")?.Value;
-            if (string.IsNullOrEmpty(path))
-            {
-                throw new InvalidOperationException("The test assembly carries no WebApiSamplePath metadata; the test project's build records it.");
-            }
-
-            return File.Exists(path)
-                ? path
-                : throw new FileNotFoundException($"The WebApi sample was not built at {path}. Build the solution, or the test project, first.", path);
-        }
     }
 }

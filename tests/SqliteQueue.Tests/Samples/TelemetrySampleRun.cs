@@ -1,5 +1,5 @@
-using System.Reflection;
 using System.Text.RegularExpressions;
+using SqliteQueue.Tests.Infrastructure;
 using SqliteQueue.Tests.Packaging;
 
 namespace SqliteQueue.Tests.Samples;
@@ -19,27 +19,13 @@ public sealed class TelemetrySampleRun : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var dll = SampleDll();
+        var dll = BuiltPrograms.Dll("TelemetrySamplePath", "The telemetry sample");
         Result = await DotnetCli.RunAsync(Path.GetDirectoryName(dll)!, Timeout, dll);
         Spans = PrintedSpan.Parse(Result.Output);
     }
 
     public Task DisposeAsync() => Task.CompletedTask;
 
-    private static string SampleDll()
-    {
-        var path = typeof(TelemetrySampleRun).Assembly
-            .GetCustomAttributes<AssemblyMetadataAttribute>()
-            .SingleOrDefault(a => a.Key == "TelemetrySamplePath")?.Value;
-        if (string.IsNullOrEmpty(path))
-        {
-            throw new InvalidOperationException("The test assembly carries no TelemetrySamplePath metadata; the test project's build records it.");
-        }
-
-        return File.Exists(path)
-            ? path
-            : throw new FileNotFoundException($"The telemetry sample was not built at {path}. Build the solution, or the test project, first.", path);
-    }
 }
 
 /// <summary>
