@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Runs every test on a fresh machine: first installs what the tests need beyond the .NET SDK (Debian's Chromium, which
+# the dashboard's browser tests drive), then `dotnet test` with any arguments given.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v chromium >/dev/null 2>&1 && [ -z "${SQLITEQUEUE_CHROMIUM:-}" ]; then
+  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "Installing Chromium for the dashboard's browser tests (apt-get install chromium)..."
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "The dashboard's browser tests need Chromium: install it (e.g. sudo apt-get install chromium) or set SQLITEQUEUE_CHROMIUM to its path." >&2
+  fi
+fi
+
+exec dotnet test "$@"
