@@ -14,7 +14,8 @@ using SqliteQueue.Benchmarks.EndToEnd;
 // the maintenance operations beside a producer and workers (see their classes). `complete-forms [rounds]` compares
 // a batch of completions written one statement per job and set-based (see CompleteForms). `peer-contention` times
 // enqueues one at a time while worker processes (`peer-contention-worker`, its helper) drain the same file, and reports
-// their drain rate (see ContentionProbe). Anything else goes to BenchmarkDotNet.
+// their drain rate (see ContentionProbe). `admin-depth` times the reads of an operator tool and a dashboard on a
+// 1,000,000-job file (see AdminDepth). Anything else goes to BenchmarkDotNet.
 switch (args)
 {
     case ["peer", .. var rest]:
@@ -47,6 +48,8 @@ switch (args)
         return await ContentionProbe.RunAsync(rest);
     case ["peer-contention-worker", .. var rest]:
         return await ContentionProbe.WorkerAsync(rest);
+    case ["admin-depth", .. var rest]:
+        return await SqliteQueue.Benchmarks.AdminDepth.RunAsync(rest);
 }
 
 // `--depths 1000[,100000...]` limits the claim benchmarks' queue depths (the same as SQLITEQUEUE_BENCH_DEPTHS); it is
