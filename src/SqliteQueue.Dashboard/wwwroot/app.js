@@ -91,9 +91,12 @@
   function localTime(iso) {
     const d = new Date(iso);
     if (Number.isNaN(d.getTime())) return String(iso);
-    return d.toLocaleString(undefined, {
-      year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit',
-    });
+    const now = new Date();
+    const opts = { hour: '2-digit', minute: '2-digit', second: '2-digit' };
+    if (d.toDateString() === now.toDateString()) return d.toLocaleTimeString(undefined, opts);
+    Object.assign(opts, { month: 'short', day: 'numeric' });
+    if (d.getFullYear() !== now.getFullYear()) opts.year = 'numeric';
+    return d.toLocaleString(undefined, opts);
   }
 
   function utcTitle(iso) {
@@ -325,6 +328,7 @@
         // Skip an identical re-render (keeps focus and text selection) unless relative times need a refresh.
         if (json !== app.lastJson || Date.now() - app.lastRenderAt > 15000) {
           page.render(data);
+          app.lastData = data;
           app.lastJson = json;
           app.lastRenderAt = Date.now();
         }
@@ -334,7 +338,9 @@
       ok = false;
       if (gen === app.generation) {
         if (page.fail) page.fail(e);
-        showError(`Refresh failed: ${e.message || e}. Showing the last data read.`);
+        const msg = String(e.message || e).replace(/\.+$/, '');
+        showError(app.lastData === undefined ? `${msg}.` : `Refresh failed: ${msg}. Showing the last data read.`);
+        if (app.lastData === undefined) $('last-refresh').textContent = 'no data';
         app.refreshError = true;
       }
     } finally {
@@ -403,6 +409,7 @@
       section('Throughput, last hour', chart));
 
     return {
+      resizes: true,
       load: () => get('api/overview'),
       render(d) {
         renderHealth(health, d.health);
@@ -461,8 +468,10 @@
   function renderChart(el, tp) {
     const buckets = tp.buckets || [];
     const bucketSeconds = Number(tp.bucketSeconds) || 60;
-    const W = 760; const H = 240;
-    const m = { l: 44, r: 12, t: 14, b: 34 };
+    // Drawn at the container's width in pixels, so text stays at its size; redrawn on resize.
+    const W = Math.max(300, Math.round(el.clientWidth || 760));
+    const H = W < 500 ? 200 : 240;
+    const m = { l: 40, r: 10, t: 10, b: 34 };
     const pw = W - m.l - m.r; const ph = H - m.t - m.b;
     let max = 0;
     for (const b of buckets) max = Math.max(max, Number(b.completed) || 0, Number(b.failed) || 0);
@@ -481,7 +490,7 @@
     svg.append(s('title', null, `${totalCompleted} completed, ${totalFailed} failed in the last hour`));
 
     // A nice y maximum and grid lines.
-    const niceMax = max <= 0 ? 1 : niceCeil(max);
+    const niceMax = max <= 0 ? 4 : niceCeil(max);
     const ticks = 4;
     const grid = s('g', { class: 'grid' });
     for (let i = 0; i <= ticks; i += 1) {
@@ -515,7 +524,7 @@
     // The x axis: a line and a few time labels.
     svg.append(s('line', { x1: m.l, x2: W - m.r, y1: m.t + ph, y2: m.t + ph, class: 'axis' }));
     if (buckets.length) {
-      const step = Math.max(1, Math.round(buckets.length / 6));
+      const step = Math.max(1, Math.round(buckets.length / Math.max(2, Math.floor(pw / 90))));
       const xAxis = s('g', null);
       for (let i = 0; i < buckets.length; i += step) {
         const d = new Date(buckets[i].start);
@@ -525,7 +534,6 @@
       xAxis.append(s('text', { x: W - m.r, y: H - 4, 'text-anchor': 'end', class: 'axis-label' }, 'local time'));
       svg.append(xAxis);
     }
-    svg.append(s('text', { x: 4, y: m.t - 2, class: 'axis-label' }, 'jobs'));
 
     const parts = [legend, svg];
     if (max <= 0) {
@@ -540,7 +548,8 @@
   function niceCeil(v) {
     const raw = Math.max(1, v / 4);
     const p = 10 ** Math.floor(Math.log10(raw));
-    for (const k of [1, 2, 5, 10]) {
+    for (const k of [1, 2, 2.5, 5, 10]) {
+      if (k === 2.5 && p < 10) continue;
       if (k * p >= raw) return k * p * 4;
     }
     return 40 * p;
@@ -699,7 +708,7 @@
             h('td', { className: 'num' }, `${j.attempt}/${j.maxAttempts}`),
             h('td', null, time(j.createdAt, true)),
             h('td', null, finished ? [h('span', { className: 'muted small' }, 'finished '), time(finished, true)] : [h('span', { className: 'muted small' }, 'run at '), time(j.runAt, true)]),
-            h('td', { className: 'err', title: j.lastError || '' }, truncate(j.lastError, 80)));
+            h('td', { className: 'err', title: j.lastError || '' }, truncate(j.lastError, 140)));
           return h('tr', { testid: `job-row-${id}`, className: selected.has(id) ? 'selected' : '' }, cells);
         });
         replace(tableEl, table(head, rows.length ? rows : [emptyRow(head.length, after ? 'No more jobs.' : 'No jobs match.')], { className: 'data', testid: 'jobs-table' }));
@@ -829,13 +838,14 @@
           h('td', null, h('code', null, sc.schedule), sc.description ? h('div', { className: 'muted small' }, sc.description) : null),
           h('td', null, sc.timeZone || 'UTC'),
           h('td', null, scheduleStateBadge(sc.state)),
+          readOnly() ? null : h('td', null, h('div', { className: 'row-actions' }, scheduleButtons(sc))),
           h('td', null, time(sc.nextRunAt, true)),
           h('td', null, time(sc.lastOccurrenceAt, true), sc.lastJobId ? h('div', { className: 'small' }, h('a', { href: `#/jobs/${sc.lastJobId}` }, `job #${sc.lastJobId}`)) : null),
           h('td', { className: 'num' }, fmtInt(sc.firedCount)),
-          h('td', { className: 'err', title: sc.lastError || '' }, truncate(sc.lastError, 60)),
-          readOnly() ? null : h('td', { className: 'row-actions' }, scheduleButtons(sc))));
-        const head = ['Name', 'Schedule', 'Time zone', 'State', 'Next run', 'Last run', { label: 'Fired', className: 'num' }, 'Last error'];
-        if (!readOnly()) head.push('');
+          h('td', { className: 'err', title: sc.lastError || '' }, truncate(sc.lastError, 160))));
+        const head = ['Name', 'Schedule', 'Time zone', 'State'];
+        if (!readOnly()) head.push('Actions');
+        head.push('Next run', 'Last run', { label: 'Fired', className: 'num' }, 'Last error');
         replace(list, table(head, rows.length ? rows : [emptyRow(head.length, 'No recurring schedules.')], { className: 'data', testid: 'recurring-table' }));
       },
     };
@@ -997,6 +1007,7 @@
     let key = first || 'overview';
     app.generation += 1;
     app.lastJson = '';
+    app.lastData = undefined;
     clearTimeout(app.timer);
     hideError();
     let page;
@@ -1040,6 +1051,16 @@
     document.body.classList.toggle('read-only', Boolean(cfg.readOnly));
     if (!location.hash || location.hash === '#' || location.hash === '#/') history.replaceState(null, '', '#/overview');
     window.addEventListener('hashchange', route);
+    let resizeTimer = 0;
+    let lastWidth = window.innerWidth;
+    window.addEventListener('resize', () => {
+      clearTimeout(resizeTimer);
+      resizeTimer = setTimeout(() => {
+        if (window.innerWidth === lastWidth) return;
+        lastWidth = window.innerWidth;
+        if (app.page && app.page.resizes && app.lastData !== undefined) app.page.render(app.lastData);
+      }, 200);
+    });
     document.addEventListener('visibilitychange', () => {
       $('live').classList.toggle('live-paused', document.visibilityState === 'hidden');
       if (document.visibilityState === 'visible') refreshNow();
