@@ -383,7 +383,7 @@
   }
 
   function num(value, href, testid) {
-    const content = href && Number(value) > 0 ? h('a', { href }, fmtInt(value)) : fmtInt(value);
+    const content = href ? h('a', { href, className: Number(value) > 0 ? '' : 'zero' }, fmtInt(value)) : fmtInt(value);
     return h('td', { className: 'num', testid }, content);
   }
 
@@ -708,7 +708,7 @@
             h('td', { className: 'num' }, `${j.attempt}/${j.maxAttempts}`),
             h('td', null, time(j.createdAt, true)),
             h('td', null, finished ? [h('span', { className: 'muted small' }, 'finished '), time(finished, true)] : [h('span', { className: 'muted small' }, 'run at '), time(j.runAt, true)]),
-            h('td', { className: 'err', title: j.lastError || '' }, truncate(j.lastError, 140)));
+            h('td', { className: 'err', title: j.lastError || '' }, truncate(j.lastError, 100)));
           return h('tr', { testid: `job-row-${id}`, className: selected.has(id) ? 'selected' : '' }, cells);
         });
         replace(tableEl, table(head, rows.length ? rows : [emptyRow(head.length, after ? 'No more jobs.' : 'No jobs match.')], { className: 'data', testid: 'jobs-table' }));
