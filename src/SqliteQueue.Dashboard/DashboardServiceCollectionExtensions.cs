@@ -9,14 +9,14 @@ namespace SqliteQueue.Dashboard;
 /// <summary>Registers the dashboard's services: call it beside <c>AddSqliteQueue</c>, then map the dashboard with <c>app.MapSqliteQueueDashboard("/jobs")</c>.</summary>
 public static class DashboardServiceCollectionExtensions
 {
-    /// <summary>The header the dashboard's page sends its antiforgery token in, unless the application set its own <see cref="AntiforgeryOptions.HeaderName"/>.</summary>
+    /// <summary>The header the dashboard's page sends its antiforgery token in, whatever <see cref="AntiforgeryOptions.HeaderName"/> the application uses.</summary>
     internal const string AntiforgeryHeaderName = "X-SqliteQueue-Antiforgery";
 
     /// <summary>
-    /// Registers the dashboard's options (validated at start-up) and ASP.NET Core antiforgery. When the application has
-    /// not chosen an antiforgery header, the dashboard's page uses <c>X-SqliteQueue-Antiforgery</c>; when it has, the
-    /// page uses the application's (<c>GET api/config</c> names it). The antiforgery cookie is left as the application
-    /// configured it (by default HTTP-only and <c>SameSite=Strict</c>). Calling this twice is safe.
+    /// Registers the dashboard's options (validated at start-up) and ASP.NET Core antiforgery. The application's
+    /// antiforgery options are left as they are: the dashboard's page sends its token in <c>X-SqliteQueue-Antiforgery</c>
+    /// whatever header the application uses, with the application's antiforgery cookie (by default HTTP-only and
+    /// <c>SameSite=Strict</c>). Calling this twice is safe.
     /// </summary>
     /// <param name="services">The application's services.</param>
     /// <param name="configure">Sets the dashboard's options, or <see langword="null"/> for the defaults.</param>

@@ -16,7 +16,7 @@ internal static class ConfigApi
             options.Title,
             options.ReadOnly,
             options.RefreshInterval.TotalSeconds,
-            new AntiforgeryModel(tokens.HeaderName, tokens.RequestToken),
+            new AntiforgeryModel(DashboardServiceCollectionExtensions.AntiforgeryHeaderName, tokens.RequestToken),
             context.Request.PathBase.Add(new PathString(dashboard.Pattern)).Value ?? dashboard.Pattern);
         return Task.FromResult(DashboardJson.Ok(model));
     }

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace SqliteQueue.Dashboard.Internal;
 
@@ -22,6 +23,7 @@ internal sealed class ActionFilter(DashboardServices dashboard) : IEndpointFilte
             return DashboardJson.Error(StatusCodes.Status403Forbidden, DashboardErrors.ReadOnly);
         }
 
+        UseDashboardHeader(http);
         var antiforgery = http.RequestServices.GetRequiredService<IAntiforgery>();
         try
         {
@@ -33,5 +35,30 @@ internal sealed class ActionFilter(DashboardServices dashboard) : IEndpointFilte
         }
 
         return await next(context).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Antiforgery reads the token from the header the application configured (by default
+    /// <c>RequestVerificationToken</c>); the dashboard's page sends it in <c>X-SqliteQueue-Antiforgery</c>. Only the
+    /// dashboard's header counts: the configured one is replaced by it, or removed when it is absent.
+    /// </summary>
+    private static void UseDashboardHeader(HttpContext http)
+    {
+        var configured = http.RequestServices.GetRequiredService<IOptions<AntiforgeryOptions>>().Value.HeaderName;
+        const string Ours = DashboardServiceCollectionExtensions.AntiforgeryHeaderName;
+        if (configured is null || string.Equals(configured, Ours, StringComparison.OrdinalIgnoreCase))
+        {
+            return;
+        }
+
+        var headers = http.Request.Headers;
+        if (headers.TryGetValue(Ours, out var token))
+        {
+            headers[configured] = token;
+        }
+        else
+        {
+            headers.Remove(configured);
+        }
     }
 }

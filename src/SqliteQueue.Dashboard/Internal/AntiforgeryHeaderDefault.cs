@@ -4,9 +4,11 @@ using Microsoft.Extensions.Options;
 namespace SqliteQueue.Dashboard.Internal;
 
 /// <summary>
-/// Antiforgery options are global to the application. The dashboard names a header only when the application left
-/// <see cref="AntiforgeryOptions.HeaderName"/> unset, so an application that uses antiforgery its own way keeps it, and
-/// the page reads whichever header name is in force from <c>GET api/config</c>.
+/// Antiforgery options are global to the application, so the dashboard leaves them as the application set them: its
+/// page always sends <c>X-SqliteQueue-Antiforgery</c>, which <see cref="ActionFilter"/> hands to antiforgery under
+/// whatever header name is configured. Only an application that turned header tokens off (a null
+/// <see cref="AntiforgeryOptions.HeaderName"/>) gets the dashboard's header name, since antiforgery then reads tokens
+/// from forms alone and the dashboard posts JSON.
 /// </summary>
 internal sealed class AntiforgeryHeaderDefault : IPostConfigureOptions<AntiforgeryOptions>
 {

@@ -41,7 +41,7 @@ internal static class EmbeddedAssets
         return assets.ToFrozenDictionary(StringComparer.Ordinal);
     }
 
-    private static string? ContentType(string file) => Path.GetExtension(file).ToUpperInvariant() switch
+    internal static string? ContentType(string file) => Path.GetExtension(file).ToUpperInvariant() switch
     {
         ".HTML" => "text/html; charset=utf-8",
         ".JS" => "text/javascript; charset=utf-8",
