@@ -1,3 +1,5 @@
+using SqliteQueue.Monitoring;
+
 namespace SqliteQueue.Dashboard.Internal;
 
 /// <summary>Completed and failed attempts per time bucket, for the overview's chart.</summary>
@@ -8,16 +10,10 @@ internal static class ThroughputReader
 
     public static readonly TimeSpan Bucket = TimeSpan.FromMinutes(1);
 
-    // Wired to GetThroughputAsync when lib-throughput lands.
-    public static Task<IReadOnlyList<ThroughputPoint>> ReadAsync(SqliteJobQueue queue, DateTimeOffset since, TimeSpan bucket, CancellationToken cancellationToken)
+    /// <summary>Reads the per-minute throughput table: the cost is the minutes asked for, not the history kept.</summary>
+    public static Task<IReadOnlyList<ThroughputBucket>> ReadAsync(SqliteJobQueue queue, DateTimeOffset since, TimeSpan bucket, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(queue);
-        _ = since;
-        _ = bucket;
-        cancellationToken.ThrowIfCancellationRequested();
-        return Task.FromResult<IReadOnlyList<ThroughputPoint>>([]);
+        return queue.Monitor.GetThroughputAsync(since, bucket, cancellationToken);
     }
 }
-
-/// <summary>One bucket of the throughput chart.</summary>
-internal sealed record ThroughputPoint(DateTimeOffset Start, long Completed, long Failed);

@@ -40,7 +40,11 @@ public sealed class DashboardReadApiTests
         totals.GetProperty("cancelled").GetInt64().Should().Be(1);
         overview.GetProperty("liveWorkers").GetInt32().Should().Be(0);
         overview.GetProperty("throughput").GetProperty("bucketSeconds").GetDouble().Should().Be(60);
-        overview.GetProperty("throughput").GetProperty("buckets").ValueKind.Should().Be(JsonValueKind.Array);
+        var buckets = overview.GetProperty("throughput").GetProperty("buckets").EnumerateArray().ToList();
+        buckets.Count.Should().BeInRange(60, 61, "an hour of one-minute buckets, zeros included");
+        buckets[0].Names().Should().Equal("start", "completed", "failed");
+        buckets.Sum(b => b.GetProperty("completed").GetInt64()).Should().Be(1);
+        buckets.Sum(b => b.GetProperty("failed").GetInt64()).Should().Be(2, "the dead job failed twice");
         overview.GetProperty("recurring").GetProperty("active").GetInt32().Should().Be(1);
         overview.GetProperty("recurring").GetProperty("paused").GetInt32().Should().Be(0);
         overview.GetProperty("recurring").GetProperty("broken").GetInt32().Should().Be(0);
