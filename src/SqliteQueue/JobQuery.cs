@@ -23,6 +23,13 @@ public sealed class JobQuery
     /// <value>The default is any time.</value>
     public DateTimeOffset? CreatedBefore { get; init; }
 
+    /// <summary>
+    /// Only jobs whose JSON payload contains this text, compared as written (case-sensitive); the search walks the jobs
+    /// in id order, so it costs a scan of the filtered range when matches are rare.
+    /// </summary>
+    /// <value>The default is any payload. 1 to 200 characters, with no NUL.</value>
+    public string? PayloadContains { get; init; }
+
     /// <summary>Only jobs with an id greater than this: pass <see cref="JobPage.NextAfterId"/> to read the next page.</summary>
     /// <value>The default is 0 (from the start).</value>
     public long AfterId { get; init; }

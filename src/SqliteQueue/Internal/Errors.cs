@@ -52,6 +52,15 @@ internal static class Errors
         $"JobQuery.CreatedAfter ({after.ToString("O", CultureInfo.InvariantCulture)}) must be earlier than JobQuery.CreatedBefore ({before.ToString("O", CultureInfo.InvariantCulture)}), " +
         "or no job could match. Swap them, or leave one unset for an open-ended range.";
 
+    public static string InvalidPayloadContains(string value) =>
+        $"JobQuery.PayloadContains must be 1 to 200 characters with no NUL; got {Show(value)} ({value.Length.ToString(CultureInfo.InvariantCulture)} characters). Search for a shorter text, or leave it null to match any payload.";
+
+    public static string ThroughputBucket(TimeSpan bucket) =>
+        $"The bucket must be a whole number of minutes from 1 minute to 1 day; got {bucket.ToString("c", CultureInfo.InvariantCulture)}. Round it to whole minutes, e.g. TimeSpan.FromMinutes(5).";
+
+    public static string ThroughputSince(DateTimeOffset since, DateTimeOffset earliest) =>
+        $"since must be no more than 31 days before now; got {since.ToString("O", CultureInfo.InvariantCulture)}, and the earliest allowed is {earliest.ToString("O", CultureInfo.InvariantCulture)}. The series is kept for the longest retention (at least 14 days); ask for a later start.";
+
     public static string JobTimedOut(TimeSpan timeout) =>
         $"The job timed out after {timeout} (EnqueueOptions.Timeout); its handler's cancellation token was cancelled.";
 

@@ -116,6 +116,11 @@ internal sealed partial class QueueClient(JobStore store, ILogger logger) : IQue
             throw new ArgumentException(Errors.CreatedRangeEmpty(after, before), $"{nameof(query)}.{nameof(JobQuery.CreatedBefore)}");
         }
 
+        if (query.PayloadContains is { } text && (text.Length is 0 or > 200 || text.Contains('\0', StringComparison.Ordinal)))
+        {
+            throw new ArgumentException(Errors.InvalidPayloadContains(text), $"{nameof(query)}.{nameof(JobQuery.PayloadContains)}");
+        }
+
         ArgumentOutOfRangeException.ThrowIfNegative(query.AfterId, $"{nameof(query)}.{nameof(JobQuery.AfterId)}");
         Guard.InRange(query.Limit, 1, 1000, $"{nameof(query)}.{nameof(JobQuery.Limit)}");
 
@@ -137,6 +142,7 @@ internal sealed partial class QueueClient(JobStore store, ILogger logger) : IQue
                 type = q.Type,
                 created_after = q.CreatedAfter is { } a ? Times.ToMs(a) : (long?)null,
                 created_before = q.CreatedBefore is { } b ? Times.ToMs(b) : (long?)null,
+                payload_contains = q.PayloadContains,
                 limit = q.Limit,
             };
             var jobs = c.Query<JobRow>(new CommandDefinition(sql, parameters)).Select(r => r.ToJobInfo()).ToList();

@@ -4,7 +4,7 @@ namespace SqliteQueue.Maintenance;
 /// <param name="Completed">Completed jobs deleted.</param>
 /// <param name="Cancelled">Cancelled jobs deleted.</param>
 /// <param name="Dead">Dead jobs deleted.</param>
-/// <param name="Batches">Write transactions used.</param>
+/// <param name="Batches">Write transactions that deleted jobs (the throughput series' prune, one short write more, is not counted).</param>
 /// <param name="LongestBatch">The longest time one of them held the write lock.</param>
 /// <param name="Duration">The whole prune.</param>
 public sealed record PruneResult(long Completed, long Cancelled, long Dead, int Batches, TimeSpan LongestBatch, TimeSpan Duration)

@@ -116,5 +116,8 @@ public sealed class HealthCheckAddOnTests
 
         public Task<QueueHealthReport> CheckHealthAsync(QueueHealthOptions? options = null, CancellationToken cancellationToken = default) =>
             throw new InvalidOperationException("monitor down");
+
+        public Task<IReadOnlyList<ThroughputBucket>> GetThroughputAsync(DateTimeOffset since, TimeSpan bucket, CancellationToken cancellationToken = default) =>
+            throw new NotSupportedException();
     }
 }

@@ -10,9 +10,9 @@ namespace SqliteQueue.Tests.PublicApi;
 /// </summary>
 public sealed class PublicApiTests
 {
-    public static TheoryData<string> Packages => new() { "SqliteQueue", "SqliteQueue.HealthChecks", "SqliteQueue.CommandLine" };
+    public static TheoryData<string> Packages => new() { "SqliteQueue", "SqliteQueue.HealthChecks", "SqliteQueue.CommandLine", "SqliteQueue.Dashboard" };
 
-    /// <summary>Each package has its own listing: SqliteQueue.api.txt, SqliteQueue.HealthChecks.api.txt, SqliteQueue.CommandLine.api.txt.</summary>
+    /// <summary>Each package has its own listing: SqliteQueue.api.txt, SqliteQueue.HealthChecks.api.txt, SqliteQueue.CommandLine.api.txt, SqliteQueue.Dashboard.api.txt.</summary>
     [Theory]
     [MemberData(nameof(Packages))]
     public void Public_api_matches_the_checked_in_listing(string package)
@@ -45,6 +45,7 @@ public sealed class PublicApiTests
         "SqliteQueue" => typeof(SqliteJobQueue).Assembly,
         "SqliteQueue.HealthChecks" => typeof(SqliteQueue.HealthChecks.SqliteQueueHealthCheck).Assembly,
         "SqliteQueue.CommandLine" => typeof(SqliteQueue.CommandLine.SqliteQueueCommandLine).Assembly,
+        "SqliteQueue.Dashboard" => typeof(SqliteQueue.Dashboard.DashboardOptions).Assembly,
         _ => throw new ArgumentOutOfRangeException(nameof(package), package, "Not a package of this repository."),
     };
 

@@ -173,10 +173,10 @@ public sealed class DatabaseFileTests
 
         using var connection = db.Raw();
         Scalar(connection, "PRAGMA user_version;").Should().Be((long)Migrator.LatestVersion);
-        Migrator.LatestVersion.Should().Be(4);
+        Migrator.LatestVersion.Should().Be(5);
         Scalar(connection, "PRAGMA journal_mode;").Should().Be("wal");
         Scalar(connection, "PRAGMA auto_vacuum;").Should().Be(2L, "a new file gives free pages back incrementally");
-        Scalar(connection, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('queue_jobs', 'queue_executions', 'queue_recurring', 'queue_recurring_log', 'queue_counts', 'queue_leases', 'queue_maintenance_runs');").Should().Be(7L);
+        Scalar(connection, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('queue_jobs', 'queue_executions', 'queue_recurring', 'queue_recurring_log', 'queue_counts', 'queue_leases', 'queue_maintenance_runs', 'queue_workers', 'queue_throughput');").Should().Be(9L);
         Scalar(connection, "PRAGMA integrity_check;").Should().Be("ok");
     }
 

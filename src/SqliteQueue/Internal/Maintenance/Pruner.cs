@@ -13,6 +13,9 @@ namespace SqliteQueue.Internal.Maintenance;
 /// </summary>
 internal static class Pruner
 {
+    /// <summary>The least the throughput series is kept, whatever the retention.</summary>
+    public static readonly TimeSpan MinThroughputKept = TimeSpan.FromDays(14);
+
     public static async Task<PruneResult> PruneAsync(JobStore store, RetentionOptions retention, MaintenanceLease? fence, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
@@ -41,7 +44,33 @@ internal static class Pruner
             }, fence, wakes: null, cancellationToken).ConfigureAwait(false);
         }
 
+        // The throughput series goes by a range of its primary key, in one short write of its own (not counted in
+        // Batches, which are the job deletes).
+        if (ThroughputBefore(now, retention) is { } beforeMinute)
+        {
+            await store.WriteAsync((fence, beforeMinute), static (s, tx, a) =>
+            {
+                a.fence?.Check(s, tx);
+                return tx.Connection!.Execute(new CommandDefinition(s.Sql[MaintenanceSql.PruneThroughput], new { before_minute = a.beforeMinute }, tx));
+            }, cancellationToken).ConfigureAwait(false);
+        }
+
         return new PruneResult(counts[0], counts[1], counts[2], sweep.Windows, sweep.Longest, clock.Elapsed);
+    }
+
+    /// <summary>
+    /// The first minute of the throughput series to keep: the longest retention back, or 14 days if longer; null (keep
+    /// it all) when a state is kept forever.
+    /// </summary>
+    internal static long? ThroughputBefore(long now, RetentionOptions retention)
+    {
+        if (retention.Completed is not { } completed || retention.Cancelled is not { } cancelled || retention.Dead is not { } dead)
+        {
+            return null;
+        }
+
+        var keep = new[] { completed, cancelled, dead, MinThroughputKept }.Max();
+        return Times.FloorDiv(now - (long)keep.TotalMilliseconds, 60_000L);
     }
 
     // A state kept forever gets a cutoff no job can be older than.

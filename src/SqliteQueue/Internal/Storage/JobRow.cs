@@ -125,6 +125,9 @@ internal static class Times
 {
     public static long ToMs(DateTimeOffset time) => time.ToUnixTimeMilliseconds();
 
+    /// <summary>Division rounded towards negative infinity: the Unix minute of a time, or the bucket a minute falls in, even before 1970.</summary>
+    public static long FloorDiv(long value, long divisor) => (value / divisor) - ((value % divisor) < 0 ? 1 : 0);
+
     public static DateTimeOffset FromMs(long ms) => DateTimeOffset.FromUnixTimeMilliseconds(ms);
 
     public static DateTimeOffset? FromMs(long? ms) => ms is { } value ? DateTimeOffset.FromUnixTimeMilliseconds(value) : null;

@@ -331,11 +331,13 @@ internal static class JobSql
         + "cancel_requested AS CancelRequested, last_error AS LastError, created_at AS CreatedAt, "
         + "started_at AS StartedAt, finished_at AS FinishedAt, recurring_name AS RecurringName, occurrence_at AS OccurrenceAt";
 
-    // One page of a listing: ids after the cursor, optionally one queue, one type and a creation window (after
-    // inclusive, before exclusive, as JobQuery documents).
+    // One page of a listing: ids after the cursor, optionally one queue, one type, a creation window (after
+    // inclusive, before exclusive, as JobQuery documents) and a text the payload contains (instr: case-sensitive, no
+    // LIKE wildcards to escape).
     private const string PageAfterId =
         "id > @after_id AND (@queue IS NULL OR queue = @queue) AND (@type IS NULL OR type = @type) "
         + "AND (@created_after IS NULL OR created_at >= @created_after) AND (@created_before IS NULL OR created_at < @created_before) "
+        + "AND (@payload_contains IS NULL OR instr(payload, @payload_contains) > 0) "
         + "ORDER BY id LIMIT @limit;";
 
     public const string GetJob = $$"""

@@ -27,6 +27,11 @@ internal static class MaintenanceSql
         RETURNING state;
         """;
 
+    // The throughput series is kept as long as the longest retention (at least 14 days): one range of its primary key.
+    public const string PruneThroughput = """
+        DELETE FROM {prefix}throughput WHERE minute < @before_minute;
+        """;
+
     // What a JobFilter matches besides its state: shared by the bulk changes and the counts, so a count always says
     // how many jobs the change with the same filter would touch.
     private const string FilterMatch =

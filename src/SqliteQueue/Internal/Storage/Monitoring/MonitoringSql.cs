@@ -43,4 +43,11 @@ internal static class MonitoringSql
     public const string BrokenRecurring = """
         SELECT name FROM {prefix}recurring WHERE state = 'broken' ORDER BY name;
         """;
+
+    // A range of the throughput table's primary key (minute, outcome): the rows of the minutes asked for, at most four
+    // per minute, whatever the depth of the history. Released attempts are left out (they spent nothing).
+    public const string ThroughputSince = """
+        SELECT minute AS Minute, outcome AS Outcome, n AS N FROM {prefix}throughput
+        WHERE minute >= @from_minute AND minute <= @to_minute AND outcome <> 'released';
+        """;
 }
