@@ -127,6 +127,7 @@ public sealed class CountJobsTests
     [InlineData(nameof(MaintenanceSql.CountPendingJobs), "queue_jobs_pending_fifo")]
     [InlineData(nameof(MaintenanceSql.CountRunningJobs), "queue_jobs_running_lease")]
     [InlineData(nameof(MaintenanceSql.CountDeadJobs), "queue_jobs_dead")]
+    [InlineData(nameof(MaintenanceSql.CountDeadJobsBefore), "queue_jobs_dead_finished")]
     [InlineData(nameof(MaintenanceSql.CountCancelledJobs), "queue_jobs_cancelled")]
     public async Task Count_of_an_indexed_state_walks_its_partial_index_not_the_table(string name, string index)
     {

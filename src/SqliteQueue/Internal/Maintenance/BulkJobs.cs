@@ -48,7 +48,7 @@ internal static class BulkJobs
                 JobState.Pending => MaintenanceSql.CountPendingJobs,
                 JobState.Running => MaintenanceSql.CountRunningJobs,
                 JobState.Completed => MaintenanceSql.CountCompletedJobs,
-                JobState.Dead => MaintenanceSql.CountDeadJobs,
+                JobState.Dead => f.Before is null ? MaintenanceSql.CountDeadJobs : MaintenanceSql.CountDeadJobsBefore,
                 _ => MaintenanceSql.CountCancelledJobs,
             }];
             return c.ExecuteScalar<long>(new CommandDefinition(sql, new { queue = f.Queue, type = f.Type, before = BeforeMs(f) }));

@@ -72,6 +72,13 @@ internal static class MaintenanceSql
         SELECT COUNT(*) FROM {prefix}jobs INDEXED BY {prefix}jobs_dead WHERE state = 'dead' AND {{FilterMatch}};
         """;
 
+    // With an age, dead jobs are found by the time they died: a range of that index, not a lookup of every dead row.
+    // A dead job always has a finish time, so the filter's COALESCE is that time.
+    public const string CountDeadJobsBefore = """
+        SELECT COUNT(*) FROM {prefix}jobs INDEXED BY {prefix}jobs_dead_finished
+        WHERE state = 'dead' AND finished_at < @before AND (@queue IS NULL OR queue = @queue) AND (@type IS NULL OR type = @type);
+        """;
+
     public const string CountCancelledJobs = $$"""
         SELECT COUNT(*) FROM {prefix}jobs INDEXED BY {prefix}jobs_cancelled WHERE state = 'cancelled' AND {{FilterMatch}};
         """;

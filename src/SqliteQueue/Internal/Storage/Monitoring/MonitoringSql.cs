@@ -36,7 +36,7 @@ internal static class MonitoringSql
     // No index orders dead jobs by finished_at (ids follow creation, and a job may die long after it was created), so
     // the cost is the dead jobs kept, which retention bounds (14 days by default).
     public const string DeadSince = """
-        SELECT COUNT(*) FROM {prefix}jobs INDEXED BY {prefix}jobs_dead WHERE state = 'dead' AND finished_at >= @since;
+        SELECT COUNT(*) FROM {prefix}jobs INDEXED BY {prefix}jobs_dead_finished WHERE state = 'dead' AND finished_at >= @since;
         """;
 
     // The schedules table holds one row per schedule, a few at most hundreds.
