@@ -13,12 +13,15 @@
 //   POST /recurring/{name}/trigger   run one now      POST /recurring/{name}/pause, /resume
 // and its file:
 //   GET  /storage                    size, WAL, free pages and the last run of each maintenance task
+// and the dashboard, in a browser on this machine:
+//   GET  /dashboard/                 counts, throughput, jobs, dead jobs, schedules, workers, storage
 // The queue file is ConnectionStrings:Queue (e.g. the variable ConnectionStrings__Queue, which the worker reads too),
 // else sqlitequeue-webapi-sample.db in the temp folder.
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using SqliteQueue;
 using SqliteQueue.CommandLine;
+using SqliteQueue.Dashboard;
 using SqliteQueue.Maintenance;
 using SqliteQueue.Recurring;
 using SqliteQueue.Samples.WebApi;
@@ -40,7 +43,11 @@ builder.Services.AddSampleQueue(builder.Configuration, runWorker: builder.Config
 builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
 builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
 
+// The dashboard at /dashboard: local requests only, since no authorization policy is applied to it.
+builder.Services.AddSqliteQueueDashboard(o => o.Title = "WebApi sample");
+
 var app = builder.Build();
+app.MapSqliteQueueDashboard("/dashboard");
 
 app.MapPost("/jobs", async (EnqueueRequest request, IQueueClient queue, CancellationToken cancellationToken) =>
 {

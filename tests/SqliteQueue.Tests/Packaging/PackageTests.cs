@@ -143,6 +143,83 @@ public sealed class PackageTests(PackedPackage package) : IClassFixture<PackedPa
         json.RootElement.GetProperty("queues")[0].GetProperty("pending").GetInt64().Should().Be(1, stats.Describe());
     }
 
+    [Fact]
+    public async Task A_fresh_web_project_serves_the_dashboard_from_its_package()
+    {
+        var pack = package.PackDashboard;
+        pack.Should().NotBeNull("the core packed first");
+        pack!.ExitCode.Should().Be(0, pack.Describe());
+        using (var archive = ZipFile.OpenRead(package.DashboardPackagePath))
+        {
+            archive.Entries.Select(e => e.FullName).Should().Contain(["lib/net10.0/SqliteQueue.Dashboard.dll", "lib/net10.0/SqliteQueue.Dashboard.xml"]);
+            archive.Entries.Should().NotContain(e => e.FullName.StartsWith("wwwroot/", StringComparison.Ordinal) || e.FullName.StartsWith("staticwebassets/", StringComparison.Ordinal),
+                "the page is embedded in the assembly, not shipped as files");
+        }
+
+        var project = Path.Combine(package.Root, "web-consumer");
+        Directory.CreateDirectory(project);
+        foreach (var name in new[] { "Directory.Build.props", "Directory.Build.targets", "Directory.Packages.props" })
+        {
+            File.WriteAllText(Path.Combine(project, name), "<Project />\n");
+        }
+
+        File.WriteAllText(Path.Combine(project, "nuget.config"), NuGetConfig());
+        File.WriteAllText(Path.Combine(project, "WebConsumer.csproj"), $"""
+            <Project Sdk="Microsoft.NET.Sdk.Web">
+              <PropertyGroup>
+                <TargetFramework>net10.0</TargetFramework>
+                <Nullable>enable</Nullable>
+                <ImplicitUsings>enable</ImplicitUsings>
+                <ManagePackageVersionsCentrally>false</ManagePackageVersionsCentrally>
+                <TreatWarningsAsErrors>false</TreatWarningsAsErrors>
+              </PropertyGroup>
+              <ItemGroup>
+                <PackageReference Include="SqliteQueue" Version="{package.Version}" />
+                <PackageReference Include="SqliteQueue.Dashboard" Version="{package.Version}" />
+              </ItemGroup>
+            </Project>
+            """);
+        File.WriteAllText(Path.Combine(project, "Program.cs"), """
+            using Microsoft.AspNetCore.Hosting.Server;
+            using Microsoft.AspNetCore.Hosting.Server.Features;
+            using SqliteQueue;
+            using SqliteQueue.Dashboard;
+
+            var builder = WebApplication.CreateBuilder();
+            builder.WebHost.UseUrls("http://127.0.0.1:0");
+            builder.Logging.ClearProviders();
+            builder.Services.AddSqliteQueue(o => o.ConnectionString = $"Data Source={args[0]}");
+            builder.Services.AddSqliteQueueDashboard(o => o.Title = "Packaged");
+            var app = builder.Build();
+            app.MapSqliteQueueDashboard("/jobs");
+            await app.StartAsync();
+
+            await app.Services.GetRequiredService<IQueueClient>().EnqueueAsync("package.check", new { Value = 42 });
+            var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+            using var http = new HttpClient { BaseAddress = new Uri(address.TrimEnd('/') + "/jobs/") };
+            var page = await http.GetStringAsync("");
+            var script = await http.GetStringAsync("assets/app.js");
+            var config = await http.GetStringAsync("api/config");
+            var overview = await http.GetStringAsync("api/overview");
+            await app.StopAsync();
+            var pending = System.Text.Json.JsonDocument.Parse(overview).RootElement.GetProperty("totals").GetProperty("pending").GetInt64();
+            if (!page.Contains("assets/app.js") || script.Length < 1000 || !config.Contains("Packaged") || pending != 1)
+            {
+                Console.Error.WriteLine($"page {page.Length} chars, script {script.Length}, config {config}, overview {overview}");
+                return 2;
+            }
+
+            Console.WriteLine("OK");
+            return 0;
+            """);
+
+        var build = await DotnetCli.RunAsync(project, BuildTimeout, "build", "WebConsumer.csproj", "-c", "Release", "-nodeReuse:false", "-p:UseSharedCompilation=false");
+        build.ExitCode.Should().Be(0, build.Describe());
+        var run = await DotnetCli.RunAsync(project, RunTimeout, Path.Combine(project, "bin", "Release", "net10.0", "WebConsumer.dll"), Path.Combine(project, "jobs.db"));
+        run.ExitCode.Should().Be(0, run.Describe());
+        run.Output.Split('\n').Select(l => l.Trim()).Should().Contain("OK", run.Describe());
+    }
+
     private static async Task<DotnetResult> RunToolAsync(string tool, string directory, params string[] arguments)
     {
         var start = new System.Diagnostics.ProcessStartInfo(tool)

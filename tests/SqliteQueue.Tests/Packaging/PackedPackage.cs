@@ -3,7 +3,7 @@ using System.Xml.Linq;
 namespace SqliteQueue.Tests.Packaging;
 
 /// <summary>
-/// Packs src/SqliteQueue and its add-ons (SqliteQueue.HealthChecks, SqliteQueue.CommandLine and the SqliteQueue.Tool dotnet tool) once, in Release, into a temporary folder, under a version no other run uses, so a
+/// Packs src/SqliteQueue and its add-ons (SqliteQueue.HealthChecks, SqliteQueue.CommandLine, the SqliteQueue.Tool dotnet tool and SqliteQueue.Dashboard) once, in Release, into a temporary folder, under a version no other run uses, so a
 /// package of the same version left in the global packages folder cannot stand in for the fresh one. Build
 /// output goes to a temporary artifacts folder, not the work tree. Disposing deletes the temporary folders and
 /// the global packages folder's copy of that version.
@@ -17,6 +17,8 @@ public sealed class PackedPackage : IAsyncLifetime
     public const string CommandLineId = "SqliteQueue.CommandLine";
 
     public const string ToolId = "SqliteQueue.Tool";
+
+    public const string DashboardId = "SqliteQueue.Dashboard";
 
     private static readonly TimeSpan PackTimeout = TimeSpan.FromMinutes(8);
 
@@ -50,6 +52,8 @@ public sealed class PackedPackage : IAsyncLifetime
 
     public string ToolPackagePath => Path.Combine(Feed, $"{ToolId}.{Version}.nupkg");
 
+    public string DashboardPackagePath => Path.Combine(Feed, $"{DashboardId}.{Version}.nupkg");
+
     /// <summary>The <c>dotnet pack</c> run of the core, for failure messages.</summary>
     internal DotnetResult? Pack { get; private set; }
 
@@ -60,6 +64,8 @@ public sealed class PackedPackage : IAsyncLifetime
     internal DotnetResult? PackCommandLine { get; private set; }
 
     internal DotnetResult? PackTool { get; private set; }
+
+    internal DotnetResult? PackDashboard { get; private set; }
 
     /// <summary>The versions pinned in the repository's Directory.Packages.props, by package id.</summary>
     public IReadOnlyDictionary<string, string> PinnedVersions()
@@ -81,6 +87,8 @@ public sealed class PackedPackage : IAsyncLifetime
             {
                 PackTool = await PackAsync(Path.Combine("src", "SqliteQueue.Tool", "SqliteQueue.Tool.csproj"));
             }
+
+            PackDashboard = await PackAsync(Path.Combine("src", "SqliteQueue.Dashboard", "SqliteQueue.Dashboard.csproj"));
         }
     }
 
@@ -98,7 +106,7 @@ public sealed class PackedPackage : IAsyncLifetime
     public Task DisposeAsync()
     {
         TryDelete(Root);
-        foreach (var id in new[] { Id, HealthChecksId, CommandLineId, ToolId })
+        foreach (var id in new[] { Id, HealthChecksId, CommandLineId, ToolId, DashboardId })
         {
             TryDelete(Path.Combine(GlobalPackagesFolder(), id.ToLowerInvariant(), Version.ToLowerInvariant()));
         }

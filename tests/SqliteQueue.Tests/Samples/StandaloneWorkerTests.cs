@@ -99,6 +99,11 @@ public sealed partial class StandaloneWorkerTests : IDisposable
         var url = await web.ListeningUrlAsync(Bound);
         using var http = new HttpClient { BaseAddress = url };
         (await http.GetAsync(new Uri("/stats", UriKind.Relative))).StatusCode.Should().Be(System.Net.HttpStatusCode.OK, web.Describe());
+
+        // The sample mounts the dashboard at /dashboard, served to this local request.
+        (await http.GetAsync(new Uri("/dashboard/", UriKind.Relative))).StatusCode.Should().Be(System.Net.HttpStatusCode.OK, web.Describe());
+        using var overview = JsonDocument.Parse(await http.GetStringAsync(new Uri("/dashboard/api/overview", UriKind.Relative)));
+        overview.RootElement.GetProperty("queues").ValueKind.Should().Be(JsonValueKind.Array);
     }
 
     public void Dispose()
