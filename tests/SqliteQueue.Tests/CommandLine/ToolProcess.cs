@@ -66,20 +66,7 @@ public static class ToolProcess
     /// <summary>Starts the tool with its input, output and error redirected, for a command that runs until it is stopped.</summary>
     public static Process Start(params string[] args)
     {
-        var start = new ProcessStartInfo(BuiltPrograms.DotnetHost())
-        {
-            UseShellExecute = false,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            StandardOutputEncoding = Encoding.UTF8,
-            StandardErrorEncoding = Encoding.UTF8,
-        };
-        start.ArgumentList.Add(ToolDll.Value);
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
+        var start = BuiltPrograms.StartInfo(ToolDll.Value, args);
 
         start.Environment.Remove("SQLITEQUEUE_DB");
         start.Environment.Remove("SQLITEQUEUE_PREFIX");

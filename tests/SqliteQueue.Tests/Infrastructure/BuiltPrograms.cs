@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using System.Reflection;
+using System.Text;
 
 namespace SqliteQueue.Tests.Infrastructure;
 
@@ -15,6 +17,30 @@ internal static class BuiltPrograms
         return host is not null && string.Equals(Path.GetFileNameWithoutExtension(host), "dotnet", StringComparison.OrdinalIgnoreCase)
             ? host
             : "dotnet";
+    }
+
+    /// <summary>
+    /// How to start <paramref name="dll"/> on the dotnet host with <paramref name="args"/>: input, output and error
+    /// redirected (UTF-8), no shell. The caller adds environment variables and a working folder as it needs.
+    /// </summary>
+    public static ProcessStartInfo StartInfo(string dll, IEnumerable<string> args)
+    {
+        var start = new ProcessStartInfo(DotnetHost())
+        {
+            UseShellExecute = false,
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            StandardOutputEncoding = Encoding.UTF8,
+            StandardErrorEncoding = Encoding.UTF8,
+        };
+        start.ArgumentList.Add(dll);
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        return start;
     }
 
     /// <summary>The dll recorded under <paramref name="key"/>, which must have been built.</summary>

@@ -86,20 +86,7 @@ internal sealed class WorkerProcess : IDisposable
 
     private static WorkerProcess Launch(string workerId, string[] args)
     {
-        var start = new ProcessStartInfo(BuiltPrograms.DotnetHost())
-        {
-            UseShellExecute = false,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            StandardOutputEncoding = Encoding.UTF8,
-            StandardErrorEncoding = Encoding.UTF8,
-        };
-        start.ArgumentList.Add(WorkerDll);
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
+        var start = BuiltPrograms.StartInfo(WorkerDll, args);
 
         var process = new Process { StartInfo = start };
         var worker = new WorkerProcess(process, workerId);

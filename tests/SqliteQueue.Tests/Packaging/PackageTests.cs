@@ -158,12 +158,7 @@ public sealed class PackageTests(PackedPackage package) : IClassFixture<PackedPa
 
         var project = Path.Combine(package.Root, "web-consumer");
         Directory.CreateDirectory(project);
-        foreach (var name in new[] { "Directory.Build.props", "Directory.Build.targets", "Directory.Packages.props" })
-        {
-            File.WriteAllText(Path.Combine(project, name), "<Project />\n");
-        }
-
-        File.WriteAllText(Path.Combine(project, "nuget.config"), NuGetConfig());
+        WriteIsolation(project);
         File.WriteAllText(Path.Combine(project, "WebConsumer.csproj"), $"""
             <Project Sdk="Microsoft.NET.Sdk.Web">
               <PropertyGroup>
@@ -258,6 +253,21 @@ public sealed class PackageTests(PackedPackage package) : IClassFixture<PackedPa
         File.Exists(package.HealthChecksPackagePath).Should().BeTrue(addOn.Describe());
     }
 
+    /// <summary>
+    /// Cuts a project folder off from the repository: empty Directory.Build.* and Directory.Packages.props stop MSBuild's
+    /// search for the repository's (or any parent folder's) files, and its nuget.config lists only the packed packages
+    /// and the public registry.
+    /// </summary>
+    private void WriteIsolation(string project)
+    {
+        foreach (var name in new[] { "Directory.Build.props", "Directory.Build.targets", "Directory.Packages.props" })
+        {
+            File.WriteAllText(Path.Combine(project, name), "<Project />\n");
+        }
+
+        File.WriteAllText(Path.Combine(project, "nuget.config"), NuGetConfig());
+    }
+
     /// <summary>A nuget.config listing only the folder the packages were packed into and the public registry.</summary>
     private string NuGetConfig() => $"""
         <?xml version="1.0" encoding="utf-8"?>
@@ -283,12 +293,7 @@ public sealed class PackageTests(PackedPackage package) : IClassFixture<PackedPa
     /// </summary>
     private void WriteConsumer(string project)
     {
-        foreach (var name in new[] { "Directory.Build.props", "Directory.Build.targets", "Directory.Packages.props" })
-        {
-            File.WriteAllText(Path.Combine(project, name), "<Project />\n");
-        }
-
-        File.WriteAllText(Path.Combine(project, "nuget.config"), NuGetConfig());
+        WriteIsolation(project);
 
         File.WriteAllText(Path.Combine(project, "Consumer.csproj"), $"""
             <Project Sdk="Microsoft.NET.Sdk">

@@ -167,21 +167,8 @@ public sealed partial class StandaloneWorkerTests : IDisposable
 
         public static SampleProcess Start(IReadOnlyDictionary<string, string> environment, params string[] args)
         {
-            var start = new ProcessStartInfo(BuiltPrograms.DotnetHost())
-            {
-                UseShellExecute = false,
-                RedirectStandardInput = true,
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                StandardOutputEncoding = Encoding.UTF8,
-                StandardErrorEncoding = Encoding.UTF8,
-                WorkingDirectory = Path.GetDirectoryName(Dll)!,
-            };
-            start.ArgumentList.Add(Dll);
-            foreach (var arg in args)
-            {
-                start.ArgumentList.Add(arg);
-            }
+            var start = BuiltPrograms.StartInfo(Dll, args);
+            start.WorkingDirectory = Path.GetDirectoryName(Dll)!;
 
             foreach (var (name, value) in environment)
             {
