@@ -15,7 +15,8 @@ using SqliteQueue.Benchmarks.EndToEnd;
 // a batch of completions written one statement per job and set-based (see CompleteForms). `peer-contention` times
 // enqueues one at a time while worker processes (`peer-contention-worker`, its helper) drain the same file, and reports
 // their drain rate (see ContentionProbe). `admin-depth` times the reads of an operator tool and a dashboard on a
-// 1,000,000-job file (see AdminDepth). Anything else goes to BenchmarkDotNet.
+// 1,000,000-job file (see AdminDepth); `dashboard-depth` makes every request of the dashboard's pages over HTTP on the
+// same file (see DashboardDepth). Anything else goes to BenchmarkDotNet.
 switch (args)
 {
     case ["peer", .. var rest]:
@@ -50,6 +51,8 @@ switch (args)
         return await ContentionProbe.WorkerAsync(rest);
     case ["admin-depth", .. var rest]:
         return await SqliteQueue.Benchmarks.AdminDepth.RunAsync(rest);
+    case ["dashboard-depth", .. var rest]:
+        return await SqliteQueue.Benchmarks.DashboardDepth.RunAsync(rest);
 }
 
 // `--depths 1000[,100000...]` limits the claim benchmarks' queue depths (the same as SQLITEQUEUE_BENCH_DEPTHS); it is
