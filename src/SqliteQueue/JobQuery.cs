@@ -34,6 +34,13 @@ public sealed class JobQuery
     /// <value>The default is 0 (from the start).</value>
     public long AfterId { get; init; }
 
+    /// <summary>
+    /// Only jobs with an id less than this. With <see cref="AfterId"/> it makes a window of ids, so a filter that
+    /// matches few jobs (<see cref="PayloadContains"/>) reads a bounded range of the table, not the rest of it.
+    /// </summary>
+    /// <value>The default is no upper bound. Greater than <see cref="AfterId"/> + 1.</value>
+    public long? BeforeId { get; init; }
+
     /// <summary>The most jobs to return.</summary>
     /// <value>The default is 100. 1 to 1000.</value>
     public int Limit { get; init; } = 100;

@@ -35,7 +35,7 @@ internal sealed record ExecutionModel(int Attempt, ExecutionOutcome Outcome, str
     public static ExecutionModel From(JobExecution e) => new(e.Attempt, e.Outcome, e.WorkerId, e.StartedAt, e.FinishedAt, e.Error);
 }
 
-internal sealed record JobListModel(IReadOnlyList<JobRowModel> Jobs, long? NextAfterId);
+internal sealed record JobListModel(IReadOnlyList<JobRowModel> Jobs, long? NextAfterId, long? SearchedThroughId);
 
 internal sealed record JobDetailModel(JobModel Job, IReadOnlyList<ExecutionModel> Executions);
 

@@ -22,8 +22,8 @@ internal static class JobsApi
         };
         var search = QueryParser.Text(request, "search");
 
-        var page = await JobSearch.ListAsync(dashboard.Queue.Client, query, search, context.RequestAborted).ConfigureAwait(false);
-        return DashboardJson.Ok(new JobListModel(page.Jobs.Select(JobRowModel.From).ToList(), page.NextAfterId));
+        var (page, searchedThrough) = await JobSearch.ListAsync(dashboard.Queue.Client, query, search, context.RequestAborted).ConfigureAwait(false);
+        return DashboardJson.Ok(new JobListModel(page.Jobs.Select(JobRowModel.From).ToList(), page.NextAfterId, searchedThrough));
     }
 
     public static async Task<IResult> GetAsync(DashboardServices dashboard, HttpContext context)

@@ -714,7 +714,7 @@
         replace(tableEl, table(head, rows.length ? rows : [emptyRow(head.length, after ? 'No more jobs.' : 'No jobs match.')], { className: 'data', testid: 'jobs-table' }));
         replace(pager,
           h('button', { type: 'button', className: 'btn', testid: 'btn-prev-page', disabled: prevStack.length === 0, onclick: () => { after = prevStack.pop() || ''; selected.clear(); app.lastJson = ''; refreshNow(); } }, '← Previous page'),
-          h('span', { className: 'muted' }, `${jobs.length} shown${after ? `, after #${after}` : ''}`),
+          h('span', { className: 'muted', testid: 'page-note' }, `${jobs.length} shown${after ? `, after #${after}` : ''}${d.searchedThroughId ? `; searched up to #${d.searchedThroughId}, the next page searches on` : ''}`),
           h('button', { type: 'button', className: 'btn', testid: 'btn-next-page', disabled: d.nextAfterId === null || d.nextAfterId === undefined, onclick: () => go(String(d.nextAfterId), true) }, 'Next page →'));
         updateSelectionUi();
       },

@@ -52,6 +52,10 @@ internal static class Errors
         $"JobQuery.CreatedAfter ({after.ToString("O", CultureInfo.InvariantCulture)}) must be earlier than JobQuery.CreatedBefore ({before.ToString("O", CultureInfo.InvariantCulture)}), " +
         "or no job could match. Swap them, or leave one unset for an open-ended range.";
 
+    public static string EmptyIdWindow(long afterId, long beforeId) =>
+        $"JobQuery.BeforeId ({beforeId.ToString(CultureInfo.InvariantCulture)}) must be greater than JobQuery.AfterId + 1 ({(afterId + 1).ToString(CultureInfo.InvariantCulture)}), " +
+        "or no job could match. Raise it, or leave it null for no upper bound.";
+
     public static string InvalidPayloadContains(string value) =>
         $"JobQuery.PayloadContains must be 1 to 200 characters with no NUL; got {Show(value)} ({value.Length.ToString(CultureInfo.InvariantCulture)} characters). Search for a shorter text, or leave it null to match any payload.";
 

@@ -122,6 +122,11 @@ internal sealed partial class QueueClient(JobStore store, ILogger logger) : IQue
         }
 
         ArgumentOutOfRangeException.ThrowIfNegative(query.AfterId, $"{nameof(query)}.{nameof(JobQuery.AfterId)}");
+        if (query.BeforeId is { } beforeId && beforeId <= query.AfterId + 1)
+        {
+            throw new ArgumentOutOfRangeException($"{nameof(query)}.{nameof(JobQuery.BeforeId)}", beforeId, Errors.EmptyIdWindow(query.AfterId, beforeId));
+        }
+
         Guard.InRange(query.Limit, 1, 1000, $"{nameof(query)}.{nameof(JobQuery.Limit)}");
 
         return store.ReadAsync(query, static (s, c, q) =>
@@ -138,6 +143,7 @@ internal sealed partial class QueueClient(JobStore store, ILogger logger) : IQue
             var parameters = new
             {
                 after_id = q.AfterId,
+                before_id = q.BeforeId,
                 queue = q.Queue,
                 type = q.Type,
                 created_after = q.CreatedAfter is { } a ? Times.ToMs(a) : (long?)null,

@@ -103,6 +103,24 @@ public sealed class ListJobsPayloadSearchTests
         (await Ids(db, new JobQuery { PayloadContains = text })).Should().Equal(id);
     }
 
+    [Fact]
+    public async Task ListJobsAsync_BeforeId_bounds_the_ids_read_and_an_empty_window_is_refused()
+    {
+        await using var db = new TestDatabase();
+        var ids = new List<long>();
+        for (var i = 0; i < 6; i++)
+        {
+            ids.Add(await db.Client.EnqueueJsonAsync("t", i % 2 == 0 ? """{"even":true}""" : "{}"));
+        }
+
+        (await Ids(db, new JobQuery { AfterId = ids[0], BeforeId = ids[4] })).Should().Equal(ids[1], ids[2], ids[3]);
+        (await Ids(db, new JobQuery { AfterId = ids[0], BeforeId = ids[4], PayloadContains = "even" })).Should().Equal(ids[2]);
+        (await Ids(db, new JobQuery { BeforeId = ids[2], State = JobState.Pending })).Should().Equal(ids[0], ids[1]);
+
+        await Rejection.ShouldRejectAsync<ArgumentOutOfRangeException>(
+            () => db.Client.ListJobsAsync(new JobQuery { AfterId = 5, BeforeId = 6 }), "query.BeforeId", "JobQuery.BeforeId (6) must be greater than JobQuery.AfterId + 1 (6)", "6");
+    }
+
     private static async Task<List<long>> Ids(TestDatabase db, JobQuery query) =>
         [.. (await db.Client.ListJobsAsync(query)).Jobs.Select(j => j.Id)];
 }

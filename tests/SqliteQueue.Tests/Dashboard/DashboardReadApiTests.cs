@@ -87,6 +87,37 @@ public sealed class DashboardReadApiTests
         var found = await host.GetJsonAsync("api/jobs?search=cancelled%40example");
 
         found.GetProperty("jobs").EnumerateArray().Single().GetProperty("id").GetInt64().Should().Be(seed.Cancelled);
+        found.GetProperty("searchedThroughId").ValueKind.Should().Be(JsonValueKind.Null, "the search read every job in one window");
+    }
+
+    [Fact]
+    public async Task A_search_reads_one_window_of_ids_per_page_and_the_next_page_goes_on_from_there()
+    {
+        await using var db = new Infrastructure.TestDatabase();
+        var ids = new List<long>();
+        for (var i = 0; i < 5; i++)
+        {
+            ids.Add(await db.Client.EnqueueJsonAsync("x", i == 4 ? """{"needle":true}""" : "{}"));
+        }
+
+        var pages = new List<(int Found, long? Next, long? Through)>();
+        var after = 0L;
+        while (true)
+        {
+            var (page, through) = await SqliteQueue.Dashboard.Internal.JobSearch.ListAsync(
+                db.Client, new JobQuery { AfterId = after, Limit = 50 }, "needle", CancellationToken.None, window: 2);
+            pages.Add((page.Jobs.Count, page.NextAfterId, through));
+            if (page.NextAfterId is not { } next)
+            {
+                page.Jobs.Single().Id.Should().Be(ids[4]);
+                break;
+            }
+
+            after = next;
+        }
+
+        // Two ids per request: the first two windows find nothing but say how far they read; the third finds the job.
+        pages.Should().Equal((0, ids[1], ids[1]), (0, ids[3], ids[3]), (1, null, null));
     }
 
     [Fact]

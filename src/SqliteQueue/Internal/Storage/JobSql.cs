@@ -335,7 +335,7 @@ internal static class JobSql
     // inclusive, before exclusive, as JobQuery documents) and a text the payload contains (instr: case-sensitive, no
     // LIKE wildcards to escape).
     private const string PageAfterId =
-        "id > @after_id AND (@queue IS NULL OR queue = @queue) AND (@type IS NULL OR type = @type) "
+        "id > @after_id AND (@before_id IS NULL OR id < @before_id) AND (@queue IS NULL OR queue = @queue) AND (@type IS NULL OR type = @type) "
         + "AND (@created_after IS NULL OR created_at >= @created_after) AND (@created_before IS NULL OR created_at < @created_before) "
         + "AND (@payload_contains IS NULL OR instr(payload, @payload_contains) > 0) "
         + "ORDER BY id LIMIT @limit;";
