@@ -334,8 +334,10 @@ internal static class JobSql
     // One page of a listing: ids after the cursor, optionally one queue, one type, a creation window (after
     // inclusive, before exclusive, as JobQuery documents) and a text the payload contains (instr: case-sensitive, no
     // LIKE wildcards to escape).
+    // The upper bound is a plain range on the id, never "@before_id IS NULL OR ...": SQLite bounds a rowid range only
+    // by terms it can read as one, and a window that read on to the end of the table would be no window.
     private const string PageAfterId =
-        "id > @after_id AND (@before_id IS NULL OR id < @before_id) AND (@queue IS NULL OR queue = @queue) AND (@type IS NULL OR type = @type) "
+        "id > @after_id AND id < coalesce(@before_id, 9223372036854775807) AND (@queue IS NULL OR queue = @queue) AND (@type IS NULL OR type = @type) "
         + "AND (@created_after IS NULL OR created_at >= @created_after) AND (@created_before IS NULL OR created_at < @created_before) "
         + "AND (@payload_contains IS NULL OR instr(payload, @payload_contains) > 0) "
         + "ORDER BY id LIMIT @limit;";
