@@ -98,7 +98,10 @@ internal static class RecurringApi
             s.NextRunAt, s.LastOccurrenceAt, s.LastJobId, s.FiredCount, s.LastError, next);
     }
 
-    private static string RouteName(HttpContext context) => context.Request.RouteValues["name"] as string ?? "";
+    // The server decodes every escape in a path segment but "%2F", which would otherwise split it: a schedule named
+    // "reports/daily" arrives as "reports%2Fdaily".
+    private static string RouteName(HttpContext context) =>
+        (context.Request.RouteValues["name"] as string ?? "").Replace("%2F", "/", StringComparison.OrdinalIgnoreCase);
 
     private static IResult NotFound(string name) => DashboardJson.Error(StatusCodes.Status404NotFound, DashboardErrors.ScheduleNotFound(name));
 }

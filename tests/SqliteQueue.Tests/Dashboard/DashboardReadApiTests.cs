@@ -167,6 +167,20 @@ public sealed class DashboardReadApiTests
     }
 
     [Fact]
+    public async Task A_schedule_whose_name_holds_a_slash_is_found_through_its_escaped_name()
+    {
+        await using var host = await DashboardHost.StartAsync();
+        await host.Queue.Recurring.UpsertAsync(new SqliteQueue.Recurring.RecurringJobDefinition("reports/daily", "report.build", "0 3 * * *"));
+
+        // The page escapes the name with encodeURIComponent, as here.
+        var history = await host.GetJsonAsync($"api/recurring/{Uri.EscapeDataString("reports/daily")}/history");
+        history.GetProperty("history").GetArrayLength().Should().Be(0);
+        var (status, _) = await host.PostJsonAsync($"api/recurring/{Uri.EscapeDataString("reports/daily")}/pause");
+        status.Should().Be(System.Net.HttpStatusCode.OK);
+        (await host.Queue.Recurring.GetAsync("reports/daily"))!.State.Should().Be(SqliteQueue.Recurring.RecurringJobState.Paused);
+    }
+
+    [Fact]
     public async Task Workers_and_storage_have_their_shapes()
     {
         await using var host = await DashboardHost.StartAsync();
