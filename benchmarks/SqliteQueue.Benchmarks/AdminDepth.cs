@@ -39,7 +39,7 @@ internal static class AdminDepth
 
     public static async Task<int> RunAsync(IReadOnlyList<string> args)
     {
-        if (!TryParse(args, out var jobs, out var reps, out var keep, out var plans))
+        if (!DepthFile.TryParseArgs(args, out var jobs, out var reps, out var keep, out var plans))
         {
             await Console.Error.WriteLineAsync(Usage);
             return 2;
@@ -166,45 +166,6 @@ internal static class AdminDepth
         (nameof(MonitoringSql.DeadSince), MonitoringSql.DeadSince),
         (nameof(MonitoringSql.ListLiveWorkers), MonitoringSql.ListLiveWorkers),
     ]);
-
-    private static bool TryParse(IReadOnlyList<string> args, out int jobs, out int reps, out string? keep, out bool plans)
-    {
-        jobs = 1_000_000;
-        reps = 7;
-        keep = null;
-        plans = false;
-        for (var i = 0; i < args.Count; i += 2)
-        {
-            if (i + 1 >= args.Count)
-            {
-                return false;
-            }
-
-            var value = args[i + 1];
-            switch (args[i])
-            {
-                case "--jobs" when Int(value) is >= 1_000 and var v:
-                    jobs = v;
-                    break;
-                case "--reps" when Int(value) is > 0 and var v:
-                    reps = v;
-                    break;
-                case "--plans" when value is "yes" or "no":
-                    plans = value == "yes";
-                    break;
-                case "--keep" when !string.IsNullOrWhiteSpace(value):
-                    keep = Path.GetFullPath(value);
-                    break;
-                default:
-                    return false;
-            }
-        }
-
-        return true;
-    }
-
-    private static int Int(string text) =>
-        int.TryParse(text.Replace("_", "", StringComparison.Ordinal), NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : -1;
 }
 
 /// <summary>One read's figures: the median and the slowest of the timed calls, and what the last call returned.</summary>

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.Data.Sqlite;
@@ -295,4 +296,43 @@ internal static partial class DepthFile
     [GeneratedRegex("@[a-z_]+")]
     private static partial Regex ParameterNames();
 
+    /// <summary>The depth modes' shared options: --jobs, --reps, --keep path, --plans yes|no.</summary>
+    public static bool TryParseArgs(IReadOnlyList<string> args, out int jobs, out int reps, out string? keep, out bool plans)
+    {
+        jobs = 1_000_000;
+        reps = 7;
+        keep = null;
+        plans = false;
+        for (var i = 0; i < args.Count; i += 2)
+        {
+            if (i + 1 >= args.Count)
+            {
+                return false;
+            }
+
+            var value = args[i + 1];
+            switch (args[i])
+            {
+                case "--jobs" when Int(value) is >= 1_000 and var v:
+                    jobs = v;
+                    break;
+                case "--reps" when Int(value) is > 0 and var v:
+                    reps = v;
+                    break;
+                case "--plans" when value is "yes" or "no":
+                    plans = value == "yes";
+                    break;
+                case "--keep" when !string.IsNullOrWhiteSpace(value):
+                    keep = Path.GetFullPath(value);
+                    break;
+                default:
+                    return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static int Int(string text) =>
+        int.TryParse(text.Replace("_", "", StringComparison.Ordinal), NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : -1;
 }
