@@ -1,6 +1,9 @@
 namespace SqliteQueue;
 
-/// <summary>A filter and page for <see cref="IQueueClient.ListJobsAsync"/>. Pages run in ascending id order.</summary>
+/// <summary>
+/// A filter and page for <see cref="IQueueClient.ListJobsAsync"/>. Pages run in ascending id order, or descending with
+/// <see cref="NewestFirst"/>.
+/// </summary>
 public sealed class JobQuery
 {
     /// <summary>Only jobs on this queue.</summary>
@@ -41,12 +44,29 @@ public sealed class JobQuery
     /// <value>The default is no upper bound. Greater than <see cref="AfterId"/> + 1.</value>
     public long? BeforeId { get; init; }
 
+    /// <summary>
+    /// Pages in descending id order, newest first: the first page holds the newest jobs, and
+    /// <see cref="JobPage.NextBeforeId"/> reads the next (older) page through <see cref="BeforeId"/>.
+    /// </summary>
+    /// <value>The default is false: ascending id order, paged through <see cref="AfterId"/>.</value>
+    public bool NewestFirst { get; init; }
+
     /// <summary>The most jobs to return.</summary>
     /// <value>The default is 100. 1 to 1000.</value>
     public int Limit { get; init; } = 100;
 }
 
 /// <summary>One page of jobs.</summary>
-/// <param name="Jobs">The jobs, in ascending id order.</param>
-/// <param name="NextAfterId">The value for <see cref="JobQuery.AfterId"/> that reads the next page, or null when this was the last.</param>
-public sealed record JobPage(IReadOnlyList<JobInfo> Jobs, long? NextAfterId);
+/// <param name="Jobs">The jobs, in ascending id order, or descending with <see cref="JobQuery.NewestFirst"/>.</param>
+/// <param name="NextAfterId">
+/// The value for <see cref="JobQuery.AfterId"/> that reads the next page, or null when this was the last; always null
+/// with <see cref="JobQuery.NewestFirst"/>, which pages through <see cref="NextBeforeId"/>.
+/// </param>
+public sealed record JobPage(IReadOnlyList<JobInfo> Jobs, long? NextAfterId)
+{
+    /// <summary>
+    /// With <see cref="JobQuery.NewestFirst"/>, the value for <see cref="JobQuery.BeforeId"/> that reads the next (older)
+    /// page: the smallest id of this page. Null when this was the last page, and always null in ascending order.
+    /// </summary>
+    public long? NextBeforeId { get; init; }
+}

@@ -131,14 +131,20 @@ internal sealed partial class QueueClient(JobStore store, ILogger logger) : IQue
 
         return store.ReadAsync(query, static (s, c, q) =>
         {
-            var sql = s.Sql[q.State switch
+            var sql = s.Sql[(q.State, q.NewestFirst) switch
             {
-                null => JobSql.ListJobs,
-                JobState.Pending => JobSql.ListPendingJobs,
-                JobState.Running => JobSql.ListRunningJobs,
-                JobState.Completed => JobSql.ListCompletedJobs,
-                JobState.Dead => JobSql.ListDeadJobs,
-                _ => JobSql.ListCancelledJobs,
+                (null, false) => JobSql.ListJobs,
+                (JobState.Pending, false) => JobSql.ListPendingJobs,
+                (JobState.Running, false) => JobSql.ListRunningJobs,
+                (JobState.Completed, false) => JobSql.ListCompletedJobs,
+                (JobState.Dead, false) => JobSql.ListDeadJobs,
+                (_, false) => JobSql.ListCancelledJobs,
+                (null, true) => JobSql.ListJobsNewest,
+                (JobState.Pending, true) => JobSql.ListPendingJobsNewest,
+                (JobState.Running, true) => JobSql.ListRunningJobsNewest,
+                (JobState.Completed, true) => JobSql.ListCompletedJobsNewest,
+                (JobState.Dead, true) => JobSql.ListDeadJobsNewest,
+                (_, true) => JobSql.ListCancelledJobsNewest,
             }];
             var parameters = new
             {
@@ -152,7 +158,11 @@ internal sealed partial class QueueClient(JobStore store, ILogger logger) : IQue
                 limit = q.Limit,
             };
             var jobs = c.Query<JobRow>(new CommandDefinition(sql, parameters)).Select(r => r.ToJobInfo()).ToList();
-            return new JobPage(jobs, jobs.Count == q.Limit ? jobs[^1].Id : null);
+            var full = jobs.Count == q.Limit;
+            return q.NewestFirst
+                // A page that ended at the window's lowest possible id is the last: no id below it is left to read.
+                ? new JobPage(jobs, null) { NextBeforeId = full && jobs[^1].Id > q.AfterId + 1 ? jobs[^1].Id : null }
+                : new JobPage(jobs, full ? jobs[^1].Id : null);
         }, cancellationToken);
     }
 

@@ -55,6 +55,30 @@ public sealed class QueryPlanTests
         ExplainAll(connection, SqlText.Render(template, "queue_")).Should().Contain(line => line.Contains(index, StringComparison.Ordinal));
     }
 
+    // Newest-first listings read the id window downwards from its upper bound: the rowid (or the state's partial index
+    // on id) walked backwards, stopping after the page, never the window collected and sorted.
+    [Theory]
+    [InlineData(nameof(JobSql.ListJobsNewest), "USING INTEGER PRIMARY KEY (rowid>? AND rowid<?)")]
+    [InlineData(nameof(JobSql.ListCompletedJobsNewest), "USING INTEGER PRIMARY KEY (rowid>? AND rowid<?)")]
+    [InlineData(nameof(JobSql.ListDeadJobsNewest), "USING INDEX queue_jobs_dead")]
+    [InlineData(nameof(JobSql.ListCancelledJobsNewest), "USING INDEX queue_jobs_cancelled")]
+    [InlineData(nameof(JobSql.ListJobs), "USING INTEGER PRIMARY KEY (rowid>? AND rowid<?)")]
+    [InlineData(nameof(JobSql.ListCompletedJobs), "USING INTEGER PRIMARY KEY (rowid>? AND rowid<?)")]
+    [InlineData(nameof(JobSql.ListDeadJobs), "USING INDEX queue_jobs_dead")]
+    public async Task Listing_walks_the_id_window_in_order_with_no_temp_btree(string name, string access)
+    {
+        await using var db = new TestDatabase();
+        await SeedAsync(db);
+        var template = (string)typeof(JobSql).GetField(name)!.GetRawConstantValue()!;
+        using var connection = db.Raw();
+
+        var plan = ExplainAll(connection, SqlText.Render(template, "queue_"));
+
+        plan.Should().Contain(line => line.StartsWith("SEARCH queue_jobs", StringComparison.Ordinal) && line.Contains(access, StringComparison.Ordinal),
+            $"{name} must read a bounded id range: {string.Join(" | ", plan)}");
+        plan.Should().NotContain(line => line.Contains("TEMP B-TREE", StringComparison.Ordinal), $"{name} must not sort: {string.Join(" | ", plan)}");
+    }
+
     [Fact]
     public async Task Every_statement_prepares_against_the_schema()
     {

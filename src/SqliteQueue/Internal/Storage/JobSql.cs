@@ -336,11 +336,17 @@ internal static class JobSql
     // LIKE wildcards to escape).
     // The upper bound is a plain range on the id, never "@before_id IS NULL OR ...": SQLite bounds a rowid range only
     // by terms it can read as one, and a window that read on to the end of the table would be no window.
-    private const string PageAfterId =
+    private const string PageFilter =
         "id > @after_id AND id < coalesce(@before_id, 9223372036854775807) AND (@queue IS NULL OR queue = @queue) AND (@type IS NULL OR type = @type) "
         + "AND (@created_after IS NULL OR created_at >= @created_after) AND (@created_before IS NULL OR created_at < @created_before) "
-        + "AND (@payload_contains IS NULL OR instr(payload, @payload_contains) > 0) "
-        + "ORDER BY id LIMIT @limit;";
+        + "AND (@payload_contains IS NULL OR instr(payload, @payload_contains) > 0) ";
+
+    // Oldest first: ids after the cursor, ascending.
+    private const string PageAfterId = PageFilter + "ORDER BY id LIMIT @limit;";
+
+    // Newest first: the same window read downwards from its upper bound, so the rowid (or a partial index on id) is
+    // walked backwards from @before_id and stops after @limit rows, with no sort.
+    private const string PageBeforeIdDescending = PageFilter + "ORDER BY id DESC LIMIT @limit;";
 
     public const string GetJob = $$"""
         {{SelectJob}}
@@ -391,6 +397,43 @@ internal static class JobSql
         {{SelectJob}}
         FROM {prefix}jobs
         WHERE state = 'cancelled' AND {{PageAfterId}}
+        """;
+
+    // Newest first: the listings above with the order reversed; the cursor is @before_id (JobPage.NextBeforeId).
+    public const string ListJobsNewest = $$"""
+        {{SelectJob}}
+        FROM {prefix}jobs
+        WHERE {{PageBeforeIdDescending}}
+        """;
+
+    public const string ListPendingJobsNewest = $$"""
+        {{SelectJob}}
+        FROM {prefix}jobs INDEXED BY {prefix}jobs_pending_fifo
+        WHERE state = 'pending' AND {{PageBeforeIdDescending}}
+        """;
+
+    public const string ListRunningJobsNewest = $$"""
+        {{SelectJob}}
+        FROM {prefix}jobs INDEXED BY {prefix}jobs_running_lease
+        WHERE state = 'running' AND {{PageBeforeIdDescending}}
+        """;
+
+    public const string ListCompletedJobsNewest = $$"""
+        {{SelectJob}}
+        FROM {prefix}jobs
+        WHERE state = 'completed' AND {{PageBeforeIdDescending}}
+        """;
+
+    public const string ListDeadJobsNewest = $$"""
+        {{SelectJob}}
+        FROM {prefix}jobs
+        WHERE state = 'dead' AND {{PageBeforeIdDescending}}
+        """;
+
+    public const string ListCancelledJobsNewest = $$"""
+        {{SelectJob}}
+        FROM {prefix}jobs
+        WHERE state = 'cancelled' AND {{PageBeforeIdDescending}}
         """;
 
     // Pending and running jobs (a backlog) are counted through their own partial indexes; finished ones (the history,
