@@ -23,8 +23,14 @@ internal static class JobsCommands
         var since = CommandTree.Duration("--since", "Only jobs created within this long before now, e.g. 1h.");
         var before = CommandTree.Duration("--before", "Only jobs created longer ago than this, e.g. 7d.");
         var after = new Option<long>("--after") { Description = "Only jobs with a greater id: the value a previous page printed, to read the next one.", HelpName = "id" };
+        // --before already filters by creation time, so the newest-first cursor is --before-id.
+        var newest = new Option<bool>("--newest") { Description = "Newest jobs first (descending id); the next page is read with --before-id." };
+        var beforeId = new Option<long?>("--before-id") { Description = "Only jobs with a smaller id: the value a previous --newest page printed, to read the next (older) one.", HelpName = "id" };
         var limit = new Option<int>("--limit", "-n") { Description = "The most jobs to print, 1 to 1000.", DefaultValueFactory = _ => 50 };
-        var command = new Command("list", "Jobs in id order, filtered by queue, state, type and creation time, a page at a time.") { queue, state, type, since, before, after, limit };
+        var command = new Command("list", "Jobs in id order (or newest first with --newest), filtered by queue, state, type and creation time, a page at a time.")
+        {
+            queue, state, type, since, before, after, newest, beforeId, limit,
+        };
         CommandActions.Set(command, tree, async c =>
         {
             var q = await c.QueueAsync().ConfigureAwait(false);
@@ -36,11 +42,13 @@ internal static class JobsCommands
                 CreatedAfter = c.Get(since) is { } s ? c.Now - s : null,
                 CreatedBefore = c.Get(before) is { } b ? c.Now - b : null,
                 AfterId = c.Get(after),
+                BeforeId = c.Get(beforeId),
+                NewestFirst = c.Get(newest),
                 Limit = c.Get(limit),
             }, c.Cancel).ConfigureAwait(false);
             if (c.Out.Json)
             {
-                c.Out.WriteJson(new { jobs = page.Jobs.Select(JobView.Of), nextAfterId = page.NextAfterId });
+                c.Out.WriteJson(new { jobs = page.Jobs.Select(JobView.Of), nextAfterId = page.NextAfterId, nextBeforeId = page.NextBeforeId });
                 return SqliteQueueExitCodes.Success;
             }
 
@@ -55,6 +63,11 @@ internal static class JobsCommands
             if (page.NextAfterId is { } next)
             {
                 c.Out.Line($"More jobs match: add --after {next} for the next page.");
+            }
+
+            if (page.NextBeforeId is { } older)
+            {
+                c.Out.Line($"More jobs match: add --before-id {older} for the next (older) page.");
             }
 
             return SqliteQueueExitCodes.Success;

@@ -59,7 +59,8 @@ public sealed partial class JobsCommandTests : IAsyncLifetime
                   }
                 }
               ],
-              "nextAfterId": null
+              "nextAfterId": null,
+              "nextBeforeId": null
             }
 
             """));
@@ -88,6 +89,32 @@ public sealed partial class JobsCommandTests : IAsyncLifetime
         var text = await Tool("jobs", "list", "--limit", "2");
         text.ExitCode.Should().Be(0, text.Error);
         text.Out.Should().StartWith("ID  QUEUE  TYPE  STATE    ATTEMPT").And.Contain($"--after {ids[1]}");
+    }
+
+    [Fact]
+    public async Task Jobs_list_newest_prints_the_newest_jobs_first_and_pages_back_by_before_id()
+    {
+        var ids = new List<long>();
+        for (var i = 0; i < 5; i++)
+        {
+            ids.Add(await _db.Client.EnqueueJsonAsync(i % 2 == 0 ? "a" : "b", "{}", new EnqueueOptions { Queue = i < 4 ? "q1" : "q2" }));
+        }
+
+        var first = (await Tool("jobs", "list", "--newest", "--queue", "q1", "--limit", "2", "--json")).Json();
+        Ids(first).Should().Equal(ids[3], ids[2]);
+        first.RootElement.GetProperty("nextAfterId").ValueKind.Should().Be(JsonValueKind.Null);
+        var next = first.RootElement.GetProperty("nextBeforeId").GetInt64();
+        next.Should().Be(ids[2]);
+        var second = (await Tool("jobs", "list", "--newest", "--queue", "q1", "--limit", "2", "--before-id", next.ToString(System.Globalization.CultureInfo.InvariantCulture), "--json")).Json();
+        Ids(second).Should().Equal(ids[1], ids[0]);
+        ids[0].Should().Be(1);
+        second.RootElement.GetProperty("nextBeforeId").ValueKind.Should().Be(JsonValueKind.Null, "the page ended at id 1, so no older job can match");
+
+        Ids((await Tool("jobs", "list", "--newest", "--type", "a", "--json")).Json()).Should().Equal(ids[4], ids[2], ids[0]);
+
+        var text = await Tool("jobs", "list", "--newest", "--limit", "2");
+        text.ExitCode.Should().Be(0, text.Error);
+        text.Out.Should().StartWith("ID  QUEUE  TYPE  STATE    ATTEMPT").And.Contain($"--before-id {ids[3]}").And.NotContain("--after");
     }
 
     [Fact]
