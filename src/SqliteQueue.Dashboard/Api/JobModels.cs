@@ -35,7 +35,11 @@ internal sealed record ExecutionModel(int Attempt, ExecutionOutcome Outcome, str
     public static ExecutionModel From(JobExecution e) => new(e.Attempt, e.Outcome, e.WorkerId, e.StartedAt, e.FinishedAt, e.Error);
 }
 
-internal sealed record JobListModel(IReadOnlyList<JobRowModel> Jobs, long? NextAfterId, long? SearchedThroughId);
+/// <summary>
+/// One page of <c>GET api/jobs</c>: <see cref="NextAfterId"/> reads the next page oldest first, <see cref="NextBeforeId"/>
+/// newest first (each null in the other order); <see cref="SearchedThroughId"/> is the last id a search read when its window ended the page.
+/// </summary>
+internal sealed record JobListModel(IReadOnlyList<JobRowModel> Jobs, long? NextAfterId, long? NextBeforeId, long? SearchedThroughId);
 
 internal sealed record JobDetailModel(JobModel Job, IReadOnlyList<ExecutionModel> Executions);
 

@@ -3,7 +3,7 @@ using SqliteQueue.Dashboard.Internal;
 
 namespace SqliteQueue.Dashboard.Api;
 
-/// <summary><c>GET api/jobs</c> (keyset pages by id) and <c>GET api/jobs/{id}</c>.</summary>
+/// <summary><c>GET api/jobs</c> (keyset pages by id, oldest or newest first) and <c>GET api/jobs/{id}</c>.</summary>
 internal static class JobsApi
 {
     public const int DefaultLimit = 50;
@@ -12,18 +12,28 @@ internal static class JobsApi
     public static async Task<IResult> ListAsync(DashboardServices dashboard, HttpContext context)
     {
         var request = context.Request;
+        var newest = QueryParser.NewestFirst(request);
+
+        // One cursor per order: after (ids above) for oldest first, before (ids below) for newest first.
+        if (QueryParser.Has(request, newest ? "after" : "before"))
+        {
+            throw new BadRequestException(DashboardErrors.CursorNotForOrder(newest ? "after" : "before", newest ? "newest" : "oldest"));
+        }
+
         var query = new JobQuery
         {
             State = QueryParser.State(request),
             Queue = QueryParser.Text(request, "queue"),
             Type = QueryParser.Text(request, "type"),
-            AfterId = QueryParser.Long(request, "after", 0, 0, long.MaxValue),
+            NewestFirst = newest,
+            AfterId = newest ? 0 : QueryParser.Long(request, "after", 0, 0, long.MaxValue),
+            BeforeId = newest && QueryParser.Has(request, "before") ? QueryParser.Long(request, "before", 0, 2, long.MaxValue) : null,
             Limit = (int)QueryParser.Long(request, "limit", DefaultLimit, 1, MaxLimit),
         };
         var search = QueryParser.Text(request, "search");
 
         var (page, searchedThrough) = await JobSearch.ListAsync(dashboard.Queue.Client, query, search, context.RequestAborted).ConfigureAwait(false);
-        return DashboardJson.Ok(new JobListModel(page.Jobs.Select(JobRowModel.From).ToList(), page.NextAfterId, searchedThrough));
+        return DashboardJson.Ok(new JobListModel(page.Jobs.Select(JobRowModel.From).ToList(), page.NextAfterId, page.NextBeforeId, searchedThrough));
     }
 
     public static async Task<IResult> GetAsync(DashboardServices dashboard, HttpContext context)

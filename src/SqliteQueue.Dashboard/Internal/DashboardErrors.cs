@@ -31,6 +31,11 @@ internal static class DashboardErrors
     public static string BadInteger(string name, string? value, long min, long max) =>
         string.Create(CultureInfo.InvariantCulture, $"The parameter '{name}' must be a whole number from {min} to {max}; got {Show(value)}.");
 
+    public static string BadOrder(string? value) => $"The parameter 'order' must be oldest or newest; got {Show(value)}.";
+
+    public static string CursorNotForOrder(string name, string order) =>
+        $"The parameter '{name}' pages the other order: with order={order}, page with '{(order == "newest" ? "before" : "after")}'.";
+
     public static string BadText(string name, string? value) =>
         $"The parameter '{name}' must be 1 to 200 characters when given; got {Show(value)}.";
 

@@ -26,6 +26,18 @@ internal static class QueryParser
         throw new BadRequestException(DashboardErrors.BadState(raw));
     }
 
+    /// <summary>The <c>order</c> parameter: true for <c>newest</c>, false for <c>oldest</c> (the default).</summary>
+    public static bool NewestFirst(HttpRequest request) => Single(request, "order") switch
+    {
+        null => false,
+        var raw when string.Equals(raw, "oldest", StringComparison.OrdinalIgnoreCase) => false,
+        var raw when string.Equals(raw, "newest", StringComparison.OrdinalIgnoreCase) => true,
+        var raw => throw new BadRequestException(DashboardErrors.BadOrder(raw)),
+    };
+
+    /// <summary>Whether the parameter was given, with a value.</summary>
+    public static bool Has(HttpRequest request, string name) => Single(request, name) is not null;
+
     public static long Long(HttpRequest request, string name, long fallback, long min, long max)
     {
         var raw = Single(request, name);

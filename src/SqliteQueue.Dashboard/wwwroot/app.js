@@ -572,8 +572,9 @@
     };
     const bulk = (filter.state === 'dead' || filter.state === 'cancelled') && !readOnly();
     const selected = new Set();
+    // Newest first: each page is the jobs below a cursor id (before), and Previous pops back to the newer one.
     const prevStack = [];
-    let after = params.get('after') || '';
+    let before = params.get('before') || '';
     let current = null;
 
     const stateSelect = h('select', { name: 'state', id: 'f-state', testid: 'filter-state' },
@@ -658,9 +659,9 @@
       });
     }
 
-    function go(nextAfter, push) {
-      if (push) prevStack.push(after);
-      after = nextAfter;
+    function go(nextBefore, push) {
+      if (push) prevStack.push(before);
+      before = nextBefore;
       selected.clear();
       app.lastJson = '';
       refreshNow();
@@ -670,7 +671,8 @@
       load() {
         const p = new URLSearchParams();
         for (const k of ['state', 'queue', 'type', 'search']) if (filter[k]) p.set(k, filter[k]);
-        if (after) p.set('after', after);
+        p.set('order', 'newest');
+        if (before) p.set('before', before);
         p.set('limit', '50');
         return get(`api/jobs?${p}`);
       },
@@ -711,11 +713,11 @@
             h('td', { className: 'err', title: j.lastError || '' }, truncate(j.lastError, 100)));
           return h('tr', { testid: `job-row-${id}`, className: selected.has(id) ? 'selected' : '' }, cells);
         });
-        replace(tableEl, table(head, rows.length ? rows : [emptyRow(head.length, after ? 'No more jobs.' : 'No jobs match.')], { className: 'data', testid: 'jobs-table' }));
+        replace(tableEl, table(head, rows.length ? rows : [emptyRow(head.length, before ? 'No more jobs.' : 'No jobs match.')], { className: 'data', testid: 'jobs-table' }));
         replace(pager,
-          h('button', { type: 'button', className: 'btn', testid: 'btn-prev-page', disabled: prevStack.length === 0, onclick: () => { after = prevStack.pop() || ''; selected.clear(); app.lastJson = ''; refreshNow(); } }, '← Previous page'),
-          h('span', { className: 'muted', testid: 'page-note' }, `${jobs.length} shown${after ? `, after #${after}` : ''}${d.searchedThroughId ? `; searched up to #${d.searchedThroughId}, the next page searches on` : ''}`),
-          h('button', { type: 'button', className: 'btn', testid: 'btn-next-page', disabled: d.nextAfterId === null || d.nextAfterId === undefined, onclick: () => go(String(d.nextAfterId), true) }, 'Next page →'));
+          h('button', { type: 'button', className: 'btn', testid: 'btn-prev-page', disabled: prevStack.length === 0, onclick: () => { before = prevStack.pop() || ''; selected.clear(); app.lastJson = ''; refreshNow(); } }, '← Previous page'),
+          h('span', { className: 'muted', testid: 'page-note' }, `${jobs.length} shown, newest first${before ? `, before #${before}` : ''}${d.searchedThroughId ? `; searched down to #${d.searchedThroughId}, the next page searches on` : ''}`),
+          h('button', { type: 'button', className: 'btn', testid: 'btn-next-page', disabled: d.nextBeforeId === null || d.nextBeforeId === undefined, onclick: () => go(String(d.nextBeforeId), true) }, 'Next page (older) →'));
         updateSelectionUi();
       },
     };

@@ -79,6 +79,84 @@ public sealed class DashboardReadApiTests
     }
 
     [Fact]
+    public async Task Jobs_order_newest_lists_the_newest_first_and_pages_back_with_before()
+    {
+        await using var host = await DashboardHost.StartAsync();
+        await DashboardSeed.CreateAsync(host.Queue);
+        var all = (await host.GetJsonAsync("api/jobs?limit=200")).GetProperty("jobs").EnumerateArray().Select(j => j.GetProperty("id").GetInt64()).ToList();
+        all.Should().HaveCount(5);
+
+        var first = await host.GetJsonAsync("api/jobs?order=newest&limit=2");
+        Ids(first).Should().Equal(all[4], all[3]);
+        first.GetProperty("nextAfterId").ValueKind.Should().Be(JsonValueKind.Null);
+        var before = first.GetProperty("nextBeforeId").GetInt64();
+        before.Should().Be(all[3]);
+
+        var second = await host.GetJsonAsync($"api/jobs?order=NEWEST&limit=2&before={before}");
+        Ids(second).Should().Equal(all[2], all[1]);
+        var rest = await host.GetJsonAsync($"api/jobs?order=newest&limit=2&before={second.GetProperty("nextBeforeId").GetInt64()}");
+        Ids(rest).Should().Equal(all[0]);
+        rest.GetProperty("nextBeforeId").ValueKind.Should().Be(JsonValueKind.Null);
+
+        var oldest = await host.GetJsonAsync("api/jobs?order=oldest&limit=2");
+        Ids(oldest).Should().Equal(all[0], all[1]);
+        oldest.GetProperty("nextBeforeId").ValueKind.Should().Be(JsonValueKind.Null, "oldest first pages through nextAfterId");
+    }
+
+    [Fact]
+    public async Task A_newest_first_search_reads_one_window_of_ids_going_down_and_the_next_page_goes_on_below_it()
+    {
+        await using var db = new Infrastructure.TestDatabase();
+        var ids = new List<long>();
+        for (var i = 0; i < 5; i++)
+        {
+            ids.Add(await db.Client.EnqueueJsonAsync("x", i == 0 ? """{"needle":true}""" : "{}"));
+        }
+
+        var pages = new List<(int Found, long? Next, long? Through)>();
+        long? before = null;
+        while (true)
+        {
+            var (page, through) = await SqliteQueue.Dashboard.Internal.JobSearch.ListAsync(
+                db.Client, new JobQuery { NewestFirst = true, BeforeId = before, Limit = 50 }, "needle", CancellationToken.None, window: 2);
+            page.NextAfterId.Should().BeNull();
+            pages.Add((page.Jobs.Count, page.NextBeforeId, through));
+            if (page.NextBeforeId is not { } next)
+            {
+                page.Jobs.Single().Id.Should().Be(ids[0]);
+                break;
+            }
+
+            before = next;
+        }
+
+        // Two ids per request, from the newest down: the first two windows find nothing but say where they stopped
+        // (the lowest id read); the third reaches the oldest job and finds it.
+        pages.Should().Equal((0, ids[3], ids[3]), (0, ids[1], ids[1]), (1, null, null));
+
+        // A match in the first window ends the search there, and with nothing left below the page has no cursor.
+        var (newest, newestThrough) = await SqliteQueue.Dashboard.Internal.JobSearch.ListAsync(
+            db.Client, new JobQuery { NewestFirst = true, Limit = 50 }, "{}", CancellationToken.None, window: 10);
+        newest.Jobs.Select(j => j.Id).Should().Equal(ids[4], ids[3], ids[2], ids[1]);
+        newest.NextBeforeId.Should().BeNull();
+        newestThrough.Should().BeNull();
+    }
+
+    [Fact]
+    public async Task A_newest_first_search_of_an_empty_queue_is_an_empty_last_page()
+    {
+        await using var db = new Infrastructure.TestDatabase();
+        await db.Queue.InitializeAsync();
+
+        var (page, through) = await SqliteQueue.Dashboard.Internal.JobSearch.ListAsync(
+            db.Client, new JobQuery { NewestFirst = true }, "needle", CancellationToken.None, window: 2);
+
+        page.Jobs.Should().BeEmpty();
+        page.NextBeforeId.Should().BeNull();
+        through.Should().BeNull();
+    }
+
+    [Fact]
     public async Task Jobs_search_finds_text_in_the_payload()
     {
         await using var host = await DashboardHost.StartAsync();
@@ -205,6 +283,10 @@ public sealed class DashboardReadApiTests
     [InlineData("api/jobs?limit=ten", "The parameter 'limit' must be a whole number from 1 to 200; got 'ten'.")]
     [InlineData("api/jobs?after=-1", "The parameter 'after' must be a whole number from 0 to 9223372036854775807; got '-1'.")]
     [InlineData("api/jobs?limit=1&limit=2", "The parameter 'limit' is given 2 times; give it once.")]
+    [InlineData("api/jobs?order=sideways", "The parameter 'order' must be oldest or newest; got 'sideways'.")]
+    [InlineData("api/jobs?order=newest&before=1", "The parameter 'before' must be a whole number from 2 to 9223372036854775807; got '1'.")]
+    [InlineData("api/jobs?order=newest&after=3", "The parameter 'after' pages the other order: with order=newest, page with 'before'.")]
+    [InlineData("api/jobs?before=3", "The parameter 'before' pages the other order: with order=oldest, page with 'after'.")]
     [InlineData("api/jobs/abc", "The parameter 'id' must be a whole number from 1 to 9223372036854775807; got 'abc'.")]
     [InlineData("api/recurring/x/history?limit=500", "The parameter 'limit' must be a whole number from 1 to 200; got '500'.")]
     public async Task A_bad_parameter_is_400_naming_it_and_its_value(string path, string error)
@@ -230,4 +312,7 @@ public sealed class DashboardReadApiTests
         response.StatusCode.Should().Be(HttpStatusCode.NotFound);
         JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("error").GetString().Should().Be(error);
     }
+
+    private static List<long> Ids(JsonElement page) =>
+        [.. page.GetProperty("jobs").EnumerateArray().Select(j => j.GetProperty("id").GetInt64())];
 }

@@ -110,6 +110,38 @@ public sealed class DashboardBrowserTests(BrowserFixture browser)
         problems.Should().BeEmpty();
     }
 
+    [Fact]
+    public async Task The_jobs_page_opens_on_the_newest_jobs_and_pages_back_and_forth()
+    {
+        await using var host = await DashboardHost.StartAsync();
+        var seed = await DashboardSeed.CreateAsync(host.Queue);
+        var newest = 0L;
+        for (var i = 0; i < 60; i++)
+        {
+            newest = await host.Queue.Client.EnqueueJsonAsync("bulk", "{}", new EnqueueOptions { Delay = TimeSpan.FromHours(1) });
+        }
+
+        var (page, problems) = await OpenAsync(Laptop);
+        await page.GotoAsync(host.BaseAddress + "#/jobs");
+
+        // 65 jobs, 50 a page: the first page runs from the newest down, and the seed's older jobs are on the next one.
+        var rows = page.GetByTestId("jobs-table").Locator("tbody tr");
+        await Expect(rows).ToHaveCountAsync(50);
+        await Expect(rows.First).ToHaveAttributeAsync("data-testid", $"job-row-{newest}");
+        await Expect(page.GetByTestId($"job-row-{seed.Dead}")).ToHaveCountAsync(0);
+        await Expect(page.GetByTestId("btn-prev-page")).ToBeDisabledAsync();
+
+        await page.GetByTestId("btn-next-page").ClickAsync();
+        await Expect(page.GetByTestId($"job-row-{seed.Dead}")).ToBeVisibleAsync();
+        await Expect(rows).ToHaveCountAsync(15);
+        await Expect(page.GetByTestId("btn-next-page")).ToBeDisabledAsync();
+
+        await page.GetByTestId("btn-prev-page").ClickAsync();
+        await Expect(rows.First).ToHaveAttributeAsync("data-testid", $"job-row-{newest}");
+
+        problems.Should().BeEmpty();
+    }
+
     /// <summary>A fresh page, and the list its console errors, page errors and failed requests go to.</summary>
     private async Task<(IPage Page, List<string> Problems)> OpenAsync(ViewportSize size)
     {
