@@ -74,5 +74,4 @@ public static class ToolProcess
         start.Environment["DOTNET_NOLOGO"] = "1";
         return Process.Start(start) ?? throw new InvalidOperationException($"Could not start {start.FileName}.");
     }
-
 }

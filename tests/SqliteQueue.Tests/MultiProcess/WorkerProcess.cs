@@ -16,6 +16,7 @@ internal sealed class WorkerProcess : IDisposable
     private readonly List<string> _lines = [];
     private readonly StringBuilder _errors = new();
     private readonly SemaphoreSlim _changed = new(0);
+    private volatile bool _disposed;
 
     private WorkerProcess(Process process, string workerId)
     {
@@ -223,6 +224,7 @@ internal sealed class WorkerProcess : IDisposable
         }
         finally
         {
+            _disposed = true;
             _process.Dispose();
             _changed.Dispose();
         }
@@ -253,7 +255,18 @@ internal sealed class WorkerProcess : IDisposable
             }
         }
 
-        _changed.Release();
+        // The output of a process that has exited may still be read after the test disposed this: nobody waits then.
+        if (!_disposed)
+        {
+            try
+            {
+                _changed.Release();
+            }
+            catch (ObjectDisposedException)
+            {
+                // Disposed between the check and the release.
+            }
+        }
     }
 
     private void OnError(string? line)
@@ -270,5 +283,4 @@ internal sealed class WorkerProcess : IDisposable
     }
 
     private static string Number(int value) => value.ToString(CultureInfo.InvariantCulture);
-
 }

@@ -111,5 +111,4 @@ internal static class DotnetCli
             // It exited between the timeout and the kill.
         }
     }
-
 }

@@ -288,6 +288,5 @@ public sealed partial class StandaloneWorkerTests : IDisposable
 
         [GeneratedRegex(@"Now listening on: (http://127\.0\.0\.1:\d+)")]
         private static partial Regex Listening();
-
     }
 }
