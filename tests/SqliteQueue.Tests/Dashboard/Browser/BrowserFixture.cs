@@ -4,7 +4,7 @@ namespace SqliteQueue.Tests.Dashboard.Browser;
 
 /// <summary>
 /// One headless Chromium for the browser tests: Debian's <c>chromium</c> (or the one <c>SQLITEQUEUE_CHROMIUM</c> names),
-/// driven by Playwright through its executable path, since no browser can be downloaded here. scripts/test.sh installs it.
+/// driven by Playwright through its executable path, since no browser can be downloaded here. scripts/test-setup.sh installs it.
 /// </summary>
 public sealed class BrowserFixture : IAsyncLifetime
 {
@@ -59,7 +59,7 @@ public sealed class BrowserFixture : IAsyncLifetime
         }
 
         throw new InvalidOperationException(
-            "The dashboard's browser tests need Chromium: run `bash scripts/test.sh` (it installs Debian's chromium package), or set SQLITEQUEUE_CHROMIUM to a Chromium executable.");
+            "The dashboard's browser tests need Chromium: run `bash scripts/test-setup.sh` (it installs Debian's chromium package), or set SQLITEQUEUE_CHROMIUM to a Chromium executable.");
     }
 }
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test on a fresh machine: first installs what the tests need beyond the .NET SDK (Debian's Chromium, which
-# the dashboard's browser tests drive), then `dotnet test` with any arguments given.
+# Installs what the tests need beyond the .NET SDK on a fresh machine: Debian's Chromium, which the dashboard's browser
+# tests drive. The README's test command is `bash scripts/test-setup.sh && dotnet test`; .ci/run runs the same two.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,5 +13,3 @@ if ! command -v chromium >/dev/null 2>&1 && [ -z "${SQLITEQUEUE_CHROMIUM:-}" ]; 
     echo "The dashboard's browser tests need Chromium: install it (e.g. sudo apt-get install chromium) or set SQLITEQUEUE_CHROMIUM to its path." >&2
   fi
 fi
-
-exec dotnet test "$@"
