@@ -159,21 +159,8 @@ public sealed class PackageTests(PackedPackage package) : IClassFixture<PackedPa
         var project = Path.Combine(package.Root, "web-consumer");
         Directory.CreateDirectory(project);
         WriteIsolation(project);
-        File.WriteAllText(Path.Combine(project, "WebConsumer.csproj"), $"""
-            <Project Sdk="Microsoft.NET.Sdk.Web">
-              <PropertyGroup>
-                <TargetFramework>net10.0</TargetFramework>
-                <Nullable>enable</Nullable>
-                <ImplicitUsings>enable</ImplicitUsings>
-                <ManagePackageVersionsCentrally>false</ManagePackageVersionsCentrally>
-                <TreatWarningsAsErrors>false</TreatWarningsAsErrors>
-              </PropertyGroup>
-              <ItemGroup>
-                <PackageReference Include="SqliteQueue" Version="{package.Version}" />
-                <PackageReference Include="SqliteQueue.Dashboard" Version="{package.Version}" />
-              </ItemGroup>
-            </Project>
-            """);
+        WriteProject(project, "WebConsumer.csproj", "Microsoft.NET.Sdk.Web", outputType: null,
+            ("SqliteQueue", package.Version), ("SqliteQueue.Dashboard", package.Version));
         File.WriteAllText(Path.Combine(project, "Program.cs"), """
             using Microsoft.AspNetCore.Hosting.Server;
             using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -268,6 +255,27 @@ public sealed class PackageTests(PackedPackage package) : IClassFixture<PackedPa
         File.WriteAllText(Path.Combine(project, "nuget.config"), NuGetConfig());
     }
 
+    /// <summary>A project file outside the repository's central package management, referencing exactly <paramref name="packages"/>.</summary>
+    private static void WriteProject(string project, string name, string sdk, string? outputType, params (string Id, string Version)[] packages)
+    {
+        var references = string.Join(Environment.NewLine, packages.Select(p => $"    <PackageReference Include=\"{p.Id}\" Version=\"{p.Version}\" />"));
+        var output = outputType is null ? "" : $"    <OutputType>{outputType}</OutputType>{Environment.NewLine}";
+        File.WriteAllText(Path.Combine(project, name), $"""
+            <Project Sdk="{sdk}">
+              <PropertyGroup>
+            {output}    <TargetFramework>net10.0</TargetFramework>
+                <Nullable>enable</Nullable>
+                <ImplicitUsings>enable</ImplicitUsings>
+                <ManagePackageVersionsCentrally>false</ManagePackageVersionsCentrally>
+                <TreatWarningsAsErrors>false</TreatWarningsAsErrors>
+              </PropertyGroup>
+              <ItemGroup>
+            {references}
+              </ItemGroup>
+            </Project>
+            """);
+    }
+
     /// <summary>A nuget.config listing only the folder the packages were packed into and the public registry.</summary>
     private string NuGetConfig() => $"""
         <?xml version="1.0" encoding="utf-8"?>
@@ -295,24 +303,9 @@ public sealed class PackageTests(PackedPackage package) : IClassFixture<PackedPa
     {
         WriteIsolation(project);
 
-        File.WriteAllText(Path.Combine(project, "Consumer.csproj"), $"""
-            <Project Sdk="Microsoft.NET.Sdk">
-              <PropertyGroup>
-                <OutputType>Exe</OutputType>
-                <TargetFramework>net10.0</TargetFramework>
-                <Nullable>enable</Nullable>
-                <ImplicitUsings>enable</ImplicitUsings>
-                <ManagePackageVersionsCentrally>false</ManagePackageVersionsCentrally>
-                <TreatWarningsAsErrors>false</TreatWarningsAsErrors>
-              </PropertyGroup>
-              <ItemGroup>
-                <PackageReference Include="SqliteQueue" Version="{package.Version}" />
-                <PackageReference Include="SqliteQueue.HealthChecks" Version="{package.Version}" />
-                <PackageReference Include="Microsoft.Extensions.DependencyInjection" Version="10.0.14" />
-                <PackageReference Include="Microsoft.Extensions.Logging" Version="10.0.14" />
-              </ItemGroup>
-            </Project>
-            """);
+        WriteProject(project, "Consumer.csproj", "Microsoft.NET.Sdk", outputType: "Exe",
+            ("SqliteQueue", package.Version), ("SqliteQueue.HealthChecks", package.Version),
+            ("Microsoft.Extensions.DependencyInjection", "10.0.14"), ("Microsoft.Extensions.Logging", "10.0.14"));
 
         File.WriteAllText(Path.Combine(project, "Program.cs"), """
             using Microsoft.Extensions.DependencyInjection;
