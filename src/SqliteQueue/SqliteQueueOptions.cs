@@ -1,5 +1,6 @@
 using System.Text.Json;
 using SqliteQueue.Diagnostics;
+using SqliteQueue.Internal.Stores;
 using SqliteQueue.Retry;
 using SqliteQueue.Scheduling;
 
@@ -125,7 +126,19 @@ public sealed class SqliteQueueOptions
     /// <summary>How the queue's spans are shaped (the <c>process</c> span's parent, exception messages); see <see cref="TracingOptions"/>.</summary>
     /// <value>Never null; its properties have their own defaults.</value>
     public TracingOptions Tracing { get; } = new();
+
+    /// <summary>
+    /// Builds the store when an add-on package chose another database (for example <c>UsePostgreSql</c>); null for the
+    /// SQLite store that <see cref="ConnectionString"/> names.
+    /// </summary>
+    internal Func<StoreContext, IJobStore>? StoreFactory { get; set; }
+
+    /// <summary>The chosen store's own option problems, each naming the option; checked with the rest at start-up.</summary>
+    internal Func<IEnumerable<string>>? ValidateStore { get; set; }
 }
+
+/// <summary>What a store is built with: the options, the clock, where logs go and where its meter comes from.</summary>
+internal sealed record StoreContext(SqliteQueueOptions Options, TimeProvider Time, Microsoft.Extensions.Logging.ILoggerFactory LoggerFactory, System.Diagnostics.Metrics.IMeterFactory? MeterFactory);
 
 /// <summary>SQLite's <c>synchronous</c> setting for the queue's connections.</summary>
 public enum SynchronousMode

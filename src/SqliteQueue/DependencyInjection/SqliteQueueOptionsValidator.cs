@@ -13,7 +13,11 @@ internal sealed partial class SqliteQueueOptionsValidator : IValidateOptions<Sql
         ArgumentNullException.ThrowIfNull(options);
         var failures = new List<string>();
 
-        if (string.IsNullOrWhiteSpace(options.ConnectionString))
+        if (options.StoreFactory is not null)
+        {
+            failures.AddRange(options.ValidateStore?.Invoke() ?? []);
+        }
+        else if (string.IsNullOrWhiteSpace(options.ConnectionString))
         {
             failures.Add("SqliteQueueOptions.ConnectionString is required, for example \"Data Source=jobs.db\".");
         }
