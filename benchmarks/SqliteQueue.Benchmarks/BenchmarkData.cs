@@ -226,7 +226,7 @@ internal static class BenchmarkData
     /// <summary>Runs un-timed set-up SQL through the store's own write path, then checkpoints the file so runs start alike.</summary>
     internal static void ExecuteThroughStore(SqliteJobQueue queue, string path, string sql)
     {
-        queue.Store.WriteAsync(sql, static (_, tx, text) =>
+        queue.SqliteStore.WriteAsync(sql, static (_, tx, text) =>
         {
             Execute(tx!.Connection!, text, tx);
             return 0;

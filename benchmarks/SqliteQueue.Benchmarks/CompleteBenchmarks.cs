@@ -215,7 +215,7 @@ public class CompleteBenchmarks
         var count = CompletesPerIteration * perOperation;
         if (_queue is not null)
         {
-            _queue.Store.WriteAsync(_resetSql, static (_, tx, sql) =>
+            _queue.SqliteStore.WriteAsync(_resetSql, static (_, tx, sql) =>
             {
                 BenchmarkData.Execute(tx!.Connection!, sql, tx);
                 return 0;

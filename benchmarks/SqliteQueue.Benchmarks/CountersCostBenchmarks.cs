@@ -180,7 +180,7 @@ public class CountersCostBenchmarks
         }
 
         _queue = BenchmarkData.OpenQueue(_path);
-        _queue.Store.Counts.Enabled = counting;
+        _queue.SqliteStore.Counts.Enabled = counting;
         _worker = _queue.Create(new WorkerOptions { WorkerId = "bench-worker" });
         _payload = BenchmarkData.Payload(depth);
         if (depth >= BenchmarkData.QueueDepth)

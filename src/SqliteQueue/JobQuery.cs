@@ -69,4 +69,14 @@ public sealed record JobPage(IReadOnlyList<JobInfo> Jobs, long? NextAfterId)
     /// page: the smallest id of this page. Null when this was the last page, and always null in ascending order.
     /// </summary>
     public long? NextBeforeId { get; init; }
+
+    /// <summary>The page a store read for <paramref name="query"/>: full pages say where the next one starts.</summary>
+    internal static JobPage Of(List<JobInfo> jobs, JobQuery query)
+    {
+        var full = jobs.Count == query.Limit;
+        return query.NewestFirst
+            // A page that ended at the window's lowest possible id is the last: no id below it is left to read.
+            ? new JobPage(jobs, null) { NextBeforeId = full && jobs[^1].Id > query.AfterId + 1 ? jobs[^1].Id : null }
+            : new JobPage(jobs, full ? jobs[^1].Id : null);
+    }
 }

@@ -10,6 +10,7 @@ using SqliteQueue.Internal.Maintenance;
 using SqliteQueue.Internal.Monitoring;
 using SqliteQueue.Internal.Recurring;
 using SqliteQueue.Internal.Storage;
+using SqliteQueue.Internal.Stores;
 using SqliteQueue.Maintenance;
 using SqliteQueue.Monitoring;
 using SqliteQueue.Recurring;
@@ -22,7 +23,8 @@ namespace SqliteQueue;
 /// </summary>
 public sealed class SqliteJobQueue : IWorkerFactory, IDisposable, IAsyncDisposable
 {
-    private readonly JobStore _store;
+    private readonly IJobStore _store;
+    private readonly JobStore? _sqlite;
     private readonly ILoggerFactory _loggerFactory;
 
     /// <summary>
@@ -47,22 +49,35 @@ public sealed class SqliteJobQueue : IWorkerFactory, IDisposable, IAsyncDisposab
         }
 
         _loggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
-        _store = new JobStore(options, timeProvider ?? TimeProvider.System, _loggerFactory.CreateLogger("SqliteQueue.Store"), meterFactory);
+        var time = timeProvider ?? TimeProvider.System;
+        _store = options.StoreFactory?.Invoke(new StoreContext(options, time, _loggerFactory, meterFactory))
+            ?? new JobStore(options, time, _loggerFactory.CreateLogger("SqliteQueue.Store"), meterFactory);
         _store.Events.Logger = _loggerFactory.CreateLogger("SqliteQueue.Events");
         Client = new QueueClient(_store, _loggerFactory.CreateLogger("SqliteQueue.Store"));
-        RecurringJobs = new RecurringJobs(_store, _loggerFactory.CreateLogger("SqliteQueue.Recurring"));
-        _scheduler = new RecurringScheduler(_store, RecurringJobs, _loggerFactory.CreateLogger("SqliteQueue.Recurring"));
-        _maintenance = new QueueMaintenance(_store);
-        Monitor = new QueueMonitor(_store, _loggerFactory.CreateLogger("SqliteQueue.Health"));
+
+        // Recurring jobs, maintenance and the monitor still speak SQL of their own: they come with the SQLite store.
+        _sqlite = _store as JobStore;
+        if (_sqlite is not null)
+        {
+            _recurring = new RecurringJobs(_sqlite, _loggerFactory.CreateLogger("SqliteQueue.Recurring"));
+            _scheduler = new RecurringScheduler(_sqlite, _recurring, _loggerFactory.CreateLogger("SqliteQueue.Recurring"));
+            _maintenance = new QueueMaintenance(_sqlite);
+            _monitor = new QueueMonitor(_sqlite, _loggerFactory.CreateLogger("SqliteQueue.Health"));
+        }
     }
 
-    /// <summary>The live workers of every process on this file, and the file's health report.</summary>
-    public IQueueMonitor Monitor { get; }
+    private readonly RecurringJobs? _recurring;
+    private readonly RecurringScheduler? _scheduler;
+    private readonly QueueMaintenance? _maintenance;
+    private readonly QueueMonitor? _monitor;
 
-    private readonly QueueMaintenance _maintenance;
+    /// <summary>The live workers of every process on this file, and the file's health report.</summary>
+    /// <exception cref="NotSupportedException">The store is not SQLite: the monitor does not run on it yet.</exception>
+    public IQueueMonitor Monitor => _monitor ?? throw NotOnThisStore("The monitor");
 
     /// <summary>The maintenance of this store: prune, checkpoint, vacuum, back up, check, and change jobs in bulk.</summary>
-    public IQueueMaintenance Maintenance => _maintenance;
+    /// <exception cref="NotSupportedException">The store is not SQLite: maintenance does not run on it yet.</exception>
+    public IQueueMaintenance Maintenance => _maintenance ?? throw NotOnThisStore("Maintenance");
 
     /// <summary>
     /// Runs maintenance on the schedule <paramref name="options"/> sets until <paramref name="cancellationToken"/> fires.
@@ -78,18 +93,17 @@ public sealed class SqliteJobQueue : IWorkerFactory, IDisposable, IAsyncDisposab
     {
         options ??= new MaintenanceOptions();
         MaintenanceOptionsValidator.ThrowIfInvalid(options);
-        return new MaintenanceRunner(_store, _maintenance, options, _loggerFactory.CreateLogger("SqliteQueue.Maintenance")).RunAsync(cancellationToken);
+        return new MaintenanceRunner(SqliteStore, (QueueMaintenance)Maintenance, options, _loggerFactory.CreateLogger("SqliteQueue.Maintenance")).RunAsync(cancellationToken);
     }
-
-    private readonly RecurringScheduler _scheduler;
 
     /// <summary>The producer side of this store.</summary>
     public IQueueClient Client { get; }
 
     /// <summary>The recurring jobs of this store: create, change, pause, trigger and inspect schedules.</summary>
+    /// <exception cref="NotSupportedException">The store is not SQLite: recurring jobs do not run on it yet.</exception>
     public IRecurringJobs Recurring => RecurringJobs;
 
-    internal RecurringJobs RecurringJobs { get; }
+    internal RecurringJobs RecurringJobs => _recurring ?? throw NotOnThisStore("Recurring jobs");
 
     /// <summary>
     /// Fires this store's recurring jobs until <paramref name="cancellationToken"/> fires: it sleeps until the next
@@ -98,9 +112,15 @@ public sealed class SqliteJobQueue : IWorkerFactory, IDisposable, IAsyncDisposab
     /// </summary>
     /// <param name="cancellationToken">Stops the scheduler.</param>
     /// <returns>A task that ends when the scheduler has stopped.</returns>
-    public Task RunRecurringSchedulerAsync(CancellationToken cancellationToken) => _scheduler.RunAsync(cancellationToken);
+    public Task RunRecurringSchedulerAsync(CancellationToken cancellationToken) => Scheduler.RunAsync(cancellationToken);
 
-    internal RecurringScheduler Scheduler => _scheduler;
+    internal RecurringScheduler Scheduler => _scheduler ?? throw NotOnThisStore("Recurring jobs");
+
+    /// <summary>Whether this queue runs on the SQLite store, which recurring jobs, maintenance and the monitor need for now.</summary>
+    internal bool IsSqlite => _sqlite is not null;
+
+    private static NotSupportedException NotOnThisStore(string part) =>
+        new($"{part} run on the SQLite store only for now; this queue uses another store.");
 
     /// <summary>
     /// Calls <paramref name="observer"/> after each change in a job's life made by this process (enqueued, started,
@@ -125,7 +145,10 @@ public sealed class SqliteJobQueue : IWorkerFactory, IDisposable, IAsyncDisposab
     public IWorker Create(WorkerOptions? options = null) =>
         new Worker(_store, options ?? new WorkerOptions(), _loggerFactory.CreateLogger("SqliteQueue.Worker"));
 
-    internal JobStore Store => _store;
+    internal IJobStore Store => _store;
+
+    /// <summary>The SQLite store, for the parts that speak its SQL.</summary>
+    internal JobStore SqliteStore => _sqlite ?? throw NotOnThisStore("This part");
 
     /// <summary>Closes the store's connections.</summary>
     public void Dispose() => _store.Dispose();

@@ -37,7 +37,7 @@ internal static class CompleteForms
         {
             using var queue = BenchmarkData.OpenQueue(path);
             var worker = queue.Create(new WorkerOptions { WorkerId = "bench-worker" });
-            var store = queue.Store;
+            var store = queue.SqliteStore;
             if (tempStore is not null)
             {
                 await store.ExclusiveAsync(c =>

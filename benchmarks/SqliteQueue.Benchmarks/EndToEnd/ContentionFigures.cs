@@ -79,7 +79,7 @@ internal sealed class LockHoldTrace
     public static async Task<LockHoldTrace> AttachAsync(SqliteJobQueue queue)
     {
         var trace = new LockHoldTrace();
-        await queue.Store.WriteAsync(trace, static (_, tx, t) =>
+        await queue.SqliteStore.WriteAsync(trace, static (_, tx, t) =>
         {
             SQLitePCL.raw.sqlite3_profile(tx.Connection!.Handle, t._callback, null);
             return 0;

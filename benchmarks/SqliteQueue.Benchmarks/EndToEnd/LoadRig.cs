@@ -195,7 +195,7 @@ internal sealed class WriteTransactionTrace
     public static async Task<WriteTransactionTrace> AttachAsync(SqliteJobQueue queue, string markPrefix)
     {
         var trace = new WriteTransactionTrace(markPrefix);
-        await queue.Store.WriteAsync(trace, static (_, tx, t) =>
+        await queue.SqliteStore.WriteAsync(trace, static (_, tx, t) =>
         {
             SQLitePCL.raw.sqlite3_profile(tx.Connection!.Handle, t._callback, null);
             return 0;

@@ -183,7 +183,7 @@ internal static partial class PeerBenchmark
         try
         {
             using var queue = BenchmarkData.OpenQueue(path);
-            var wake = queue.Store.Wake;
+            var wake = queue.SqliteStore.Wake;
             wake.Touch();
             var watch = Stopwatch.StartNew();
             for (var i = 0; i < calls; i++)

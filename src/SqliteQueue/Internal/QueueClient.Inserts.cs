@@ -4,6 +4,7 @@ using System.Text;
 using SqliteQueue.Events;
 using SqliteQueue.Internal.Diagnostics;
 using SqliteQueue.Internal.Storage;
+using SqliteQueue.Internal.Stores;
 
 namespace SqliteQueue.Internal;
 
@@ -12,7 +13,7 @@ internal sealed partial class QueueClient
 {
     /// <summary>
     /// One job. With the writer free, no listener on the queue's traces and the call not cancelled, it is written at
-    /// once on this thread, alone in its transaction (<see cref="GroupCommit.TryWriteAlone"/>), and the call returns a
+    /// once on this thread, alone in its transaction (<see cref="IJobStore.TryInsertNow"/>), and the call returns a
     /// completed task; otherwise it joins the next group commit. The payload is <paramref name="json"/>, or the UTF-8 JSON
     /// in <paramref name="utf8"/>, which is read before this returns and not after.
     /// </summary>
@@ -42,14 +43,12 @@ internal sealed partial class QueueClient
                 job = job with { TraceParent = traceParent, TraceState = traceState };
             }
 
-            var wakes = job.RunAtMs <= now ? job.Queue : null;
             bool written;
             (long Id, bool Created) result;
             try
             {
-                written = store.TryWriteAlone(
-                    new AloneInsert(this, job, now, utf8?.Bytes, utf8?.Length ?? 0), AloneInsert.Write, wakes,
-                    store.Events.HasObservers ? AloneInsert.RaiseEnqueued : null, out result);
+                written = store.TryInsertNow(
+                    (Client: this, Job: job, Now: now), job, utf8?.Bytes, utf8?.Length ?? 0, now, store.Events.HasObservers ? RaiseEnqueuedAlone : null, out result);
             }
             catch (Exception ex)
             {
@@ -72,15 +71,8 @@ internal sealed partial class QueueClient
         return InsertQueuedAsync(job, now, cancellationToken);
     }
 
-    /// <summary>What <see cref="InsertOne"/> hands the write done alone, in one value: no closure per call.</summary>
-    private readonly record struct AloneInsert(QueueClient Client, JobInsert Job, long Now, byte[]? Payload, int PayloadLength)
-    {
-        public static readonly Func<JobStore, AloneInsert, (long Id, bool Created)> Write =
-            static (s, a) => (s.Insert(a.Job, a.Payload, a.PayloadLength, a.Now, out var created), created);
-
-        public static readonly Action<AloneInsert, (long Id, bool Created)> RaiseEnqueued =
-            static (a, r) => a.Client.RaiseEnqueued(r.Id, r.Created, a.Job, a.Now);
-    }
+    private static readonly Action<(QueueClient Client, JobInsert Job, long Now), (long Id, bool Created)> RaiseEnqueuedAlone =
+        static (a, r) => a.Client.RaiseEnqueued(r.Id, r.Created, a.Job, a.Now);
 
     private async Task<long> InsertQueuedAsync(JobInsert job, long now, CancellationToken cancellationToken)
     {
@@ -91,15 +83,10 @@ internal sealed partial class QueueClient
             job = job with { TraceParent = traceParent, TraceState = traceState };
         }
 
-        var wakes = job.RunAtMs <= now ? job.Queue : null;
         long id;
         try
         {
-            (id, _) = await store.WriteAsync((job, now), static (s, tx, a) =>
-            {
-                var id = s.Insert(tx, a.job, a.now, out var created);
-                return (id, created);
-            }, wakes, cancellationToken, store.Events.HasObservers ? RaiseOnCommit(job, now) : null).ConfigureAwait(false);
+            (id, _) = await store.InsertAsync(job, now, store.Events.HasObservers ? RaiseOnCommit(job, now) : null, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (SendFailed(send, ex, job.Queue, 1))
         {
@@ -144,11 +131,8 @@ internal sealed partial class QueueClient
         bool[]? existing;
         try
         {
-            (ids, existing) = await store.WriteAsync((jobs, now), static (s, tx, a) =>
-            {
-                var ids = s.InsertMany(tx, a.jobs, a.now, out var existing);
-                return (ids, existing);
-            }, Wakes(jobs, now), cancellationToken, store.Events.HasObservers ? r => RaiseEnqueued(r.ids, r.existing, jobs, now) : null).ConfigureAwait(false);
+            (ids, existing) = await store.InsertManyAsync(
+                jobs, now, store.Events.HasObservers ? r => RaiseEnqueued(r.Ids, r.Existing, jobs, now) : null, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (SendFailed(send, ex, jobs))
         {
@@ -225,29 +209,5 @@ internal sealed partial class QueueClient
 
         store.Metrics.Sent(jobs, errorType);
         return false;
-    }
-
-    /// <summary>The queue a batch makes jobs due on now: one name, <see cref="JobStore.AnyQueue"/> for several, or null.</summary>
-    private static string? Wakes(List<JobInsert> jobs, long now)
-    {
-        string? wakes = null;
-        foreach (var job in jobs)
-        {
-            if (job.RunAtMs > now)
-            {
-                continue;
-            }
-
-            if (wakes is null)
-            {
-                wakes = job.Queue;
-            }
-            else if (!string.Equals(wakes, job.Queue, StringComparison.Ordinal))
-            {
-                return JobStore.AnyQueue;
-            }
-        }
-
-        return wakes;
     }
 }

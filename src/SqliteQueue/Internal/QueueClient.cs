@@ -6,11 +6,12 @@ using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 using SqliteQueue.Events;
 using SqliteQueue.Internal.Storage;
+using SqliteQueue.Internal.Stores;
 
 namespace SqliteQueue.Internal;
 
-/// <summary>The producer side, over one <see cref="JobStore"/>.</summary>
-internal sealed partial class QueueClient(JobStore store, ILogger logger) : IQueueClient
+/// <summary>The producer side, over one store.</summary>
+internal sealed partial class QueueClient(IJobStore store, ILogger logger) : IQueueClient
 {
     private const int MaxBatch = 100_000;
 
@@ -82,15 +83,13 @@ internal sealed partial class QueueClient(JobStore store, ILogger logger) : IQue
     public Task<JobInfo?> GetJobAsync(long jobId, CancellationToken cancellationToken = default)
     {
         Guard.Positive(jobId, nameof(jobId));
-        return store.ReadAsync(jobId, JobStore.GetJob, cancellationToken);
+        return store.GetJobAsync(jobId, cancellationToken);
     }
 
     public Task<IReadOnlyList<JobExecution>> GetExecutionsAsync(long jobId, CancellationToken cancellationToken = default)
     {
         Guard.Positive(jobId, nameof(jobId));
-        return store.ReadAsync(jobId, static (s, c, id) =>
-            (IReadOnlyList<JobExecution>)c.Query<ExecutionRow>(new CommandDefinition(s.Sql[JobSql.GetExecutions], new { id }))
-                .Select(r => r.ToExecution()).ToList(), cancellationToken);
+        return store.GetExecutionsAsync(jobId, cancellationToken);
     }
 
     public Task<JobPage> ListJobsAsync(JobQuery query, CancellationToken cancellationToken = default)
@@ -129,51 +128,13 @@ internal sealed partial class QueueClient(JobStore store, ILogger logger) : IQue
 
         Guard.InRange(query.Limit, 1, 1000, $"{nameof(query)}.{nameof(JobQuery.Limit)}");
 
-        return store.ReadAsync(query, static (s, c, q) =>
-        {
-            var sql = s.Sql[(q.State, q.NewestFirst) switch
-            {
-                (null, false) => JobSql.ListJobs,
-                (JobState.Pending, false) => JobSql.ListPendingJobs,
-                (JobState.Running, false) => JobSql.ListRunningJobs,
-                (JobState.Completed, false) => JobSql.ListCompletedJobs,
-                (JobState.Dead, false) => JobSql.ListDeadJobs,
-                (_, false) => JobSql.ListCancelledJobs,
-                (null, true) => JobSql.ListJobsNewest,
-                (JobState.Pending, true) => JobSql.ListPendingJobsNewest,
-                (JobState.Running, true) => JobSql.ListRunningJobsNewest,
-                (JobState.Completed, true) => JobSql.ListCompletedJobsNewest,
-                (JobState.Dead, true) => JobSql.ListDeadJobsNewest,
-                (_, true) => JobSql.ListCancelledJobsNewest,
-            }];
-            var parameters = new
-            {
-                after_id = q.AfterId,
-                before_id = q.BeforeId,
-                queue = q.Queue,
-                type = q.Type,
-                created_after = q.CreatedAfter is { } a ? Times.ToMs(a) : (long?)null,
-                created_before = q.CreatedBefore is { } b ? Times.ToMs(b) : (long?)null,
-                payload_contains = q.PayloadContains,
-                limit = q.Limit,
-            };
-            var jobs = c.Query<JobRow>(new CommandDefinition(sql, parameters)).Select(r => r.ToJobInfo()).ToList();
-            var full = jobs.Count == q.Limit;
-            return q.NewestFirst
-                // A page that ended at the window's lowest possible id is the last: no id below it is left to read.
-                ? new JobPage(jobs, null) { NextBeforeId = full && jobs[^1].Id > q.AfterId + 1 ? jobs[^1].Id : null }
-                : new JobPage(jobs, full ? jobs[^1].Id : null);
-        }, cancellationToken);
+        return store.ListJobsAsync(query, cancellationToken);
     }
 
     public async Task<CancelResult> CancelAsync(long jobId, CancellationToken cancellationToken = default)
     {
         Guard.Positive(jobId, nameof(jobId));
-        var (outcome, now) = await store.WriteAsync(jobId, static (s, tx, id) =>
-        {
-            var now = s.NowMs;
-            return (s.Cancel(tx, id, now), now);
-        }, cancellationToken).ConfigureAwait(false);
+        var (outcome, now) = await store.CancelAsync(jobId, cancellationToken).ConfigureAwait(false);
         if (outcome.Result is CancelResult.Cancelled or CancelResult.CancellationRequested)
         {
             store.Changes.Notify();
@@ -199,7 +160,7 @@ internal sealed partial class QueueClient(JobStore store, ILogger logger) : IQue
     public async Task<bool> RetryAsync(long jobId, CancellationToken cancellationToken = default)
     {
         Guard.Positive(jobId, nameof(jobId));
-        var retried = await store.WriteAsync(jobId, static (s, tx, id) => s.Retry(tx, id, s.NowMs), cancellationToken).ConfigureAwait(false);
+        var retried = await store.RetryAsync(jobId, cancellationToken).ConfigureAwait(false);
         if (retried)
         {
             logger.JobRetriedByClient(jobId);
@@ -211,7 +172,7 @@ internal sealed partial class QueueClient(JobStore store, ILogger logger) : IQue
     }
 
     public Task<QueueStats> GetStatsAsync(CancellationToken cancellationToken = default) =>
-        store.ReadAsync(0, static (s, c, _) => JobStore.ReadStats(s, c), cancellationToken);
+        store.GetStatsAsync(cancellationToken);
 
     public async Task<JobInfo> WaitForJobAsync(long jobId, CancellationToken cancellationToken = default)
     {
@@ -219,7 +180,7 @@ internal sealed partial class QueueClient(JobStore store, ILogger logger) : IQue
         while (true)
         {
             var changed = store.Changes.NextChange;
-            var job = await store.ReadAsync(jobId, JobStore.GetJob, cancellationToken).ConfigureAwait(false)
+            var job = await store.GetJobAsync(jobId, cancellationToken).ConfigureAwait(false)
                 ?? throw new JobNotFoundException(Errors.JobNotFound(jobId));
             if (job.State.IsFinished())
             {
@@ -233,8 +194,7 @@ internal sealed partial class QueueClient(JobStore store, ILogger logger) : IQue
     public Task<bool> IsActiveAsync(long jobId, CancellationToken cancellationToken = default)
     {
         Guard.Positive(jobId, nameof(jobId));
-        return store.ReadAsync(jobId, static (s, c, id) =>
-            c.ExecuteScalar<long>(new CommandDefinition(s.Sql[JobSql.IsActive], new { id })) != 0, cancellationToken);
+        return store.IsActiveAsync(jobId, cancellationToken);
     }
 
     public Task<long> CountActiveAsync(string? queue = null, CancellationToken cancellationToken = default)
@@ -244,8 +204,7 @@ internal sealed partial class QueueClient(JobStore store, ILogger logger) : IQue
             Guard.Name(queue, "queue name", nameof(queue));
         }
 
-        return store.ReadAsync(queue, static (s, c, q) =>
-            c.ExecuteScalar<long>(new CommandDefinition(s.Sql[JobSql.CountActive], new { queue = q })), cancellationToken);
+        return store.CountActiveAsync(queue, cancellationToken);
     }
 
     public Task<IReadOnlyList<long>> ListActiveJobIdsAsync(string? queue = null, int limit = 10_000, CancellationToken cancellationToken = default)
@@ -256,28 +215,25 @@ internal sealed partial class QueueClient(JobStore store, ILogger logger) : IQue
         }
 
         Guard.InRange(limit, 1, 1_000_000, nameof(limit));
-        return store.ReadAsync((queue, limit), static (s, c, a) =>
-            (IReadOnlyList<long>)c.Query<long>(new CommandDefinition(s.Sql[JobSql.ListActiveIds], new { queue = a.queue, limit = a.limit })).ToList(),
-            cancellationToken);
+        return store.ListActiveIdsAsync(queue, limit, cancellationToken);
     }
 
     public Task WaitUntilAllIdleAsync(CancellationToken cancellationToken = default) =>
-        WaitUntilNoneLiveAsync(0, static (s, c, _) => c.ExecuteScalar<long>(new CommandDefinition(s.Sql[JobSql.AnyLiveJobs])) != 0, cancellationToken);
+        WaitUntilNoneLiveAsync(null, cancellationToken);
 
     public Task WaitUntilIdleAsync(string queue, CancellationToken cancellationToken = default)
     {
         Guard.Name(queue, "queue name", nameof(queue));
-        return WaitUntilNoneLiveAsync(queue, static (s, c, q) =>
-            c.ExecuteScalar<long>(new CommandDefinition(s.Sql[JobSql.QueueHasLiveJobs], new { queue = q })) != 0, cancellationToken);
+        return WaitUntilNoneLiveAsync(queue, cancellationToken);
     }
 
-    /// <summary>Re-reads <paramref name="anyLive"/> after every change in this process and every poll, until it is false.</summary>
-    private async Task WaitUntilNoneLiveAsync<TState>(TState state, Func<JobStore, SqliteConnection, TState, bool> anyLive, CancellationToken cancellationToken)
+    /// <summary>Asks whether <paramref name="queue"/> (any, when null) has live jobs after every change in this process and every poll, until it has none.</summary>
+    private async Task WaitUntilNoneLiveAsync(string? queue, CancellationToken cancellationToken)
     {
         while (true)
         {
             var changed = store.Changes.NextChange;
-            if (!await store.ReadAsync(state, anyLive, cancellationToken).ConfigureAwait(false))
+            if (!await store.AnyLiveAsync(queue, cancellationToken).ConfigureAwait(false))
             {
                 return;
             }

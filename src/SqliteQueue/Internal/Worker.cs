@@ -1,22 +1,23 @@
 using Microsoft.Extensions.Logging;
 using SqliteQueue.Events;
 using SqliteQueue.Internal.Storage;
+using SqliteQueue.Internal.Stores;
 using SqliteQueue.Retry;
 using SqliteQueue.Scheduling;
 
 namespace SqliteQueue.Internal;
 
-/// <summary>The consumer side, over one <see cref="JobStore"/>.</summary>
+/// <summary>The consumer side, over one store.</summary>
 internal sealed class Worker : IWorker
 {
     private const int MaxErrorLength = 100_000;
 
-    private readonly JobStore _store;
+    private readonly IJobStore _store;
     private readonly ILogger _logger;
     private readonly ClaimArgs _claim;
     private readonly IBackoffPolicy _backoff;
 
-    public Worker(JobStore store, WorkerOptions options, ILogger logger)
+    public Worker(IJobStore store, WorkerOptions options, ILogger logger)
     {
         ArgumentNullException.ThrowIfNull(options);
         _store = store;
@@ -70,7 +71,7 @@ internal sealed class Worker : IWorker
     public async Task<List<ClaimedJob>> ClaimAsync(int maxJobs, int startCount, CancellationToken cancellationToken)
     {
         var args = maxJobs == 1 && startCount >= 1 ? _claim : _claim with { MaxJobs = maxJobs, StartCount = startCount };
-        var jobs = await _store.WriteAsync(args, static (s, tx, a) => s.Claim(tx, a), cancellationToken).ConfigureAwait(false);
+        var jobs = await _store.ClaimAsync(args, cancellationToken).ConfigureAwait(false);
         LogClaimed(jobs, startCount);
         return jobs;
     }
@@ -113,7 +114,7 @@ internal sealed class Worker : IWorker
         }
     }
 
-    /// <summary>Parks a claim of up to <paramref name="maxJobs"/> in the store, as <see cref="ClaimAsync(int, int, CancellationToken)"/>; see <see cref="JobStore.ParkClaim"/>.</summary>
+    /// <summary>Parks a claim of up to <paramref name="maxJobs"/> in the store, as <see cref="ClaimAsync(int, int, CancellationToken)"/>; see <see cref="IJobStore.ParkClaim"/>.</summary>
     public ParkedClaim ParkClaim(int maxJobs, int startCount) => _store.ParkClaim(_claim with { MaxJobs = maxJobs, StartCount = startCount });
 
     /// <summary>
@@ -160,17 +161,7 @@ internal sealed class Worker : IWorker
     public async Task<RenewResult[]> RenewManyAsync(IReadOnlyList<ClaimedJob> jobs, CancellationToken cancellationToken)
     {
         var leaseMs = _claim.LeaseMs;
-        var (results, until) = await _store.WriteAsync((jobs, leaseMs), static (s, tx, a) =>
-        {
-            var until = s.NowMs + a.leaseMs;
-            var results = new RenewResult[a.jobs.Count];
-            for (var i = 0; i < a.jobs.Count; i++)
-            {
-                results[i] = s.Renew(tx, a.jobs[i].Id, a.jobs[i].LeaseToken, until);
-            }
-
-            return (results, until);
-        }, cancellationToken).ConfigureAwait(false);
+        var (results, until) = await _store.RenewAsync(jobs, leaseMs, cancellationToken).ConfigureAwait(false);
 
         for (var i = 0; i < jobs.Count; i++)
         {
@@ -239,12 +230,9 @@ internal sealed class Worker : IWorker
             throw new InvalidOperationException($"The backoff policy {_backoff.GetType().Name} returned a negative delay ({delay}) for attempt {job.Attempt}.");
         }
 
-        var args = (job, error, permanent, delayMs: (long)Math.Min(delay.TotalMilliseconds, Guard.MaxDelay.TotalMilliseconds));
-        var (result, _) = await _store.WriteAsync(args, static (s, tx, a) =>
-        {
-            var now = s.NowMs;
-            return (s.Fail(tx, a.job.Id, a.job.LeaseToken, a.job.Queue, a.error, a.permanent, now, now + a.delayMs), now);
-        }, wakes: null, cancellationToken, _store.Events.HasObservers ? r => RaiseFailed(job, error, r.Item1, r.now) : null).ConfigureAwait(false);
+        var delayMs = (long)Math.Min(delay.TotalMilliseconds, Guard.MaxDelay.TotalMilliseconds);
+        var (result, _) = await _store.FailAsync(
+            job, error, permanent, delayMs, _store.Events.HasObservers ? r => RaiseFailed(job, error, r.Result, r.Now) : null, cancellationToken).ConfigureAwait(false);
 
         if (!result.Applied)
         {
@@ -320,11 +308,7 @@ internal sealed class Worker : IWorker
         ArgumentNullException.ThrowIfNull(job);
         Guard.InRange(delay, TimeSpan.Zero, Guard.MaxDelay, nameof(delay));
         var delayMs = (long)Math.Ceiling(delay.TotalMilliseconds);
-        var released = await _store.WriteAsync((job, delayMs), static (s, tx, a) =>
-        {
-            var now = s.NowMs;
-            return s.Release(tx, a.job.Id, a.job.LeaseToken, a.job.Queue, now, now + a.delayMs);
-        }, cancellationToken).ConfigureAwait(false);
+        var released = await _store.ReleaseAsync(job, delayMs, cancellationToken).ConfigureAwait(false);
 
         if (released)
         {

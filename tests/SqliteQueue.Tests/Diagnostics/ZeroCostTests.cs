@@ -13,7 +13,7 @@ public sealed class ZeroCostTests
     public async Task Without_listeners_or_observers_the_hot_path_diagnostics_allocate_nothing()
     {
         await using var db = new TestDatabase();
-        var store = db.Queue.Store;
+        var store = db.Queue.SqliteStore;
         var job = new ClaimedJob(1, "q", "t", "{}", 0, 1, 5, null, DateTimeOffset.UnixEpoch, 7, DateTimeOffset.UnixEpoch, new());
         Activity.Current = null;
 

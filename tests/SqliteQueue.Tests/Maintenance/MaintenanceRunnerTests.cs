@@ -62,8 +62,8 @@ public sealed class MaintenanceRunnerTests
         var other = db.Open();
         var old = await CompletedAsync(db.Queue, 3);
         var duration = TimeSpan.FromSeconds(10);
-        var stale = new MaintenanceLease(db.Queue.Store, MaintenanceRunner.LeaseName, "stale", duration);
-        var fresh = new MaintenanceLease(other.Store, MaintenanceRunner.LeaseName, "fresh", duration);
+        var stale = new MaintenanceLease(db.Queue.SqliteStore, MaintenanceRunner.LeaseName, "stale", duration);
+        var fresh = new MaintenanceLease(other.SqliteStore, MaintenanceRunner.LeaseName, "fresh", duration);
         (await stale.AcquireOrRenewAsync(CancellationToken.None)).Should().BeTrue();
         (await fresh.AcquireOrRenewAsync(CancellationToken.None)).Should().BeFalse();
 
@@ -74,17 +74,17 @@ public sealed class MaintenanceRunnerTests
         stale.Held.Should().BeTrue("nothing told the stalled process yet");
 
         var retention = new RetentionOptions { Completed = TimeSpan.Zero };
-        await FluentActions.Awaiting(() => Pruner.PruneAsync(db.Queue.Store, retention, stale, CancellationToken.None))
+        await FluentActions.Awaiting(() => Pruner.PruneAsync(db.Queue.SqliteStore, retention, stale, CancellationToken.None))
             .Should().ThrowAsync<MaintenanceLeaseLostException>();
 
         stale.Held.Should().BeFalse();
         Long(db, $"SELECT COUNT(*) FROM queue_jobs WHERE id IN ({Ids(old)});").Should().Be(3, "the fenced prune deleted nothing");
-        await FluentActions.Awaiting(() => FileCare.IncrementalVacuumAsync(db.Queue.Store, null, stale, CancellationToken.None))
+        await FluentActions.Awaiting(() => FileCare.IncrementalVacuumAsync(db.Queue.SqliteStore, null, stale, CancellationToken.None))
             .Should().ThrowAsync<MaintenanceLeaseLostException>();
         (await stale.AcquireOrRenewAsync(CancellationToken.None)).Should().BeFalse("the lease is live in other hands");
         Lease(db).Owner.Should().Be("fresh");
 
-        (await Pruner.PruneAsync(other.Store, retention, fresh, CancellationToken.None)).Completed.Should().Be(3, "the new holder is not fenced");
+        (await Pruner.PruneAsync(other.SqliteStore, retention, fresh, CancellationToken.None)).Completed.Should().Be(3, "the new holder is not fenced");
     }
 
     [Fact]
@@ -92,18 +92,18 @@ public sealed class MaintenanceRunnerTests
     {
         await using var db = new TestDatabase();
         await CompletedAsync(db.Queue, 2);
-        var lease = new MaintenanceLease(db.Queue.Store, MaintenanceRunner.LeaseName, "slow", TimeSpan.FromSeconds(10));
+        var lease = new MaintenanceLease(db.Queue.SqliteStore, MaintenanceRunner.LeaseName, "slow", TimeSpan.FromSeconds(10));
         (await lease.AcquireOrRenewAsync(CancellationToken.None)).Should().BeTrue();
         db.Time.Advance(TimeSpan.FromSeconds(10));
-        (await db.Queue.Store.WriteAsync(lease, static (s, tx, l) => { l.Check(s, tx); return true; }, CancellationToken.None))
+        (await db.Queue.SqliteStore.WriteAsync(lease, static (s, tx, l) => { l.Check(s, tx); return true; }, CancellationToken.None))
             .Should().BeTrue("a lease is held up to and including its expiry");
 
         // That check renewed the lease for another 10 s: a holder that then stalls past it has lost it.
         db.Time.Advance(TimeSpan.FromSeconds(10) + TimeSpan.FromMilliseconds(1));
 
-        await FluentActions.Awaiting(() => db.Queue.Store.WriteAsync(lease, static (s, tx, l) => { l.Check(s, tx); return true; }, CancellationToken.None))
+        await FluentActions.Awaiting(() => db.Queue.SqliteStore.WriteAsync(lease, static (s, tx, l) => { l.Check(s, tx); return true; }, CancellationToken.None))
             .Should().ThrowAsync<MaintenanceLeaseLostException>();
-        await FluentActions.Awaiting(() => Pruner.PruneAsync(db.Queue.Store, new RetentionOptions { Completed = TimeSpan.Zero }, lease, CancellationToken.None))
+        await FluentActions.Awaiting(() => Pruner.PruneAsync(db.Queue.SqliteStore, new RetentionOptions { Completed = TimeSpan.Zero }, lease, CancellationToken.None))
             .Should().ThrowAsync<MaintenanceLeaseLostException>();
         (await db.Client.GetStatsAsync()).For(QueueNames.Default).Completed.Should().Be(2);
     }
@@ -115,19 +115,19 @@ public sealed class MaintenanceRunnerTests
         var other = db.Open();
         await CompletedAsync(db.Queue, 2);
         var duration = TimeSpan.FromSeconds(10);
-        var stale = new MaintenanceLease(db.Queue.Store, MaintenanceRunner.LeaseName, "stale", duration);
-        var fresh = new MaintenanceLease(other.Store, MaintenanceRunner.LeaseName, "fresh", duration);
+        var stale = new MaintenanceLease(db.Queue.SqliteStore, MaintenanceRunner.LeaseName, "stale", duration);
+        var fresh = new MaintenanceLease(other.SqliteStore, MaintenanceRunner.LeaseName, "fresh", duration);
         (await stale.AcquireOrRenewAsync(CancellationToken.None)).Should().BeTrue();
         db.Time.Advance(duration + TimeSpan.FromSeconds(1));
         (await fresh.AcquireOrRenewAsync(CancellationToken.None)).Should().BeTrue();
         var retention = new RetentionOptions { Completed = null };
         var freshMaintenance = (QueueMaintenance)other.Maintenance;
-        await freshMaintenance.RecordedAsync(MaintenanceRuns.Prune, "fresh", () => Pruner.PruneAsync(other.Store, retention, fresh, CancellationToken.None),
+        await freshMaintenance.RecordedAsync(MaintenanceRuns.Prune, "fresh", () => Pruner.PruneAsync(other.SqliteStore, retention, fresh, CancellationToken.None),
             r => (true, QueueMaintenance.Describe(r)), CancellationToken.None);
 
         var staleMaintenance = (QueueMaintenance)db.Queue.Maintenance;
         await FluentActions.Awaiting(() => staleMaintenance.RecordedAsync(MaintenanceRuns.Prune, "stale",
-                () => Pruner.PruneAsync(db.Queue.Store, new RetentionOptions { Completed = TimeSpan.Zero }, stale, CancellationToken.None),
+                () => Pruner.PruneAsync(db.Queue.SqliteStore, new RetentionOptions { Completed = TimeSpan.Zero }, stale, CancellationToken.None),
                 r => (true, QueueMaintenance.Describe(r)), CancellationToken.None))
             .Should().ThrowAsync<MaintenanceLeaseLostException>();
 

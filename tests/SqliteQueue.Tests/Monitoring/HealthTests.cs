@@ -171,7 +171,7 @@ public sealed class HealthTests
             "The last integrity check ran 2.00:00:01 ago, longer than the 2.00:00:00 allowed (MaxIntegrityCheckAge)."));
         old.Data[QueueHealthFigures.IntegrityCheckAge].Should().Be(172_801.0);
 
-        await MaintenanceRuns.RecordAsync(db.Queue.Store, MaintenanceRuns.Integrity, db.Time.GetUtcNow(), false, "Quick: 1 problems, first: page 7 is never used", "test", default);
+        await MaintenanceRuns.RecordAsync(db.Queue.SqliteStore, MaintenanceRuns.Integrity, db.Time.GetUtcNow(), false, "Quick: 1 problems, first: page 7 is never used", "test", default);
         var failed = await db.Queue.Monitor.CheckHealthAsync(new QueueHealthOptions { MaxIntegrityCheckAge = null });
         failed.Status.Should().Be(QueueHealthStatus.Unhealthy, "a failed check is unhealthy whatever the age limit");
         failed.Data[QueueHealthFigures.IntegrityCheck].Should().Be("failed");
@@ -362,5 +362,5 @@ public sealed class HealthTests
 
     /// <summary>A worker's beat, written as its registration does: keeps the live-worker rule passing while a test moves the clock.</summary>
     private static Task KeepAliveAsync(TestDatabase db) =>
-        new WorkerRegistration(db.Queue.Store, "health-test", ["default"], 1, NullLogger.Instance).RegisterAsync(default);
+        new WorkerRegistration(db.Queue.SqliteStore, "health-test", ["default"], 1, NullLogger.Instance).RegisterAsync(default);
 }

@@ -41,7 +41,7 @@ public sealed class WakeProcessTests
         await using var f = new RuntimeFixture(
             q => q.AddHandler<Work, WorkHandler>(JobType),
             s => s.AddSingleton(behavior).AddSingleton<ProbeLog>().AddScoped<ScopedProbe>());
-        var store = f.Queue.Store;
+        var store = f.Queue.SqliteStore;
         using var enqueuer = WorkerProcess.StartEnqueuer(f.Db.Path, "enqueuer");
         await enqueuer.WaitUntilAsync(l => l.Contains("ready"), "ready line", Bound);
         f.Start(f.Processor());

@@ -27,7 +27,7 @@ public sealed class ParkedClaimTests
         var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var behavior = new Behavior { Run = (_, _) => gate.Task };
         await using var f = Fixture(behavior);
-        var store = f.Queue.Store;
+        var store = f.Queue.SqliteStore;
         f.Start(f.Processor(OneAtATime));
         await ParkedAsync(store);
 
@@ -58,7 +58,7 @@ public sealed class ParkedClaimTests
     {
         var behavior = new Behavior();
         await using var f = Fixture(behavior);
-        var store = f.Queue.Store;
+        var store = f.Queue.SqliteStore;
         f.Start(f.Processor(o => o.PollInterval = TimeSpan.FromHours(1)));
         await ParkedAsync(store);
         var runAt = f.Time.GetUtcNow().AddMinutes(5);
@@ -87,7 +87,7 @@ public sealed class ParkedClaimTests
         var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var behavior = new Behavior { Run = (_, _) => gate.Task };
         await using var f = Fixture(behavior);
-        var store = f.Queue.Store;
+        var store = f.Queue.SqliteStore;
         f.Start(f.Processor(o =>
         {
             OneAtATime(o);
@@ -123,7 +123,7 @@ public sealed class ParkedClaimTests
     {
         var behavior = new Behavior();
         await using var f = Fixture(behavior, o => o.GroupCommit = false);
-        var store = f.Queue.Store;
+        var store = f.Queue.SqliteStore;
         f.Start(f.Processor(o => o.PollInterval = TimeSpan.FromHours(1)));
         await ParkedAsync(store);
 
@@ -145,7 +145,7 @@ public sealed class ParkedClaimTests
     {
         var behavior = new Behavior();
         await using var f = Fixture(behavior);
-        var store = f.Queue.Store;
+        var store = f.Queue.SqliteStore;
         var (run, stop) = f.Start(f.Processor());
         await ParkedAsync(store);
 
@@ -166,7 +166,7 @@ public sealed class ParkedClaimTests
     {
         var behavior = new Behavior { Run = (_, ct) => Task.Delay(Timeout.Infinite, ct) };
         await using var f = Fixture(behavior);
-        var store = f.Queue.Store;
+        var store = f.Queue.SqliteStore;
         var (run, stop) = f.Start(f.Processor(o =>
         {
             OneAtATime(o);
@@ -216,7 +216,7 @@ public sealed class ParkedClaimTests
         var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var behavior = new Behavior { Run = (_, _) => gate.Task };
         await using var f = Fixture(behavior);
-        var store = f.Queue.Store;
+        var store = f.Queue.SqliteStore;
         f.Start(f.Processor(OneAtATime));
         await ParkedAsync(store);
 
@@ -250,7 +250,7 @@ public sealed class ParkedClaimTests
         var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var behavior = new Behavior { Run = (_, _) => gate.Task };
         await using var f = Fixture(behavior);
-        var store = f.Queue.Store;
+        var store = f.Queue.SqliteStore;
         f.Start(f.Processor(o =>
         {
             o.Concurrency = 2;

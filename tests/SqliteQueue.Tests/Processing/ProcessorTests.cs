@@ -296,7 +296,7 @@ public sealed class ProcessorTests
         var behavior = new Behavior();
         await using var f = Fixture(behavior);
         f.Start(f.Processor(o => o.PollInterval = TimeSpan.FromHours(1)));
-        await Eventually.TrueAsync(() => f.Queue.Store.ParkedClaims == 1, "the worker finds nothing and waits");
+        await Eventually.TrueAsync(() => f.Queue.SqliteStore.ParkedClaims == 1, "the worker finds nothing and waits");
 
         // The manual clock never moves here: only the in-process signal can start the job.
         var id = await f.Client.EnqueueAsync("work", new Work(1));
@@ -315,7 +315,7 @@ public sealed class ProcessorTests
         // The worker must be waiting for its next poll before the enqueue: one that reads the due time after the
         // enqueue's commit (its first claim, or the read before it waits) rightly takes the job without any poll.
         await Eventually.TrueAsync(
-            () => f.Queue.Store.ParkedClaims == 1 && f.Time.HasTimerDueBy(f.Time.GetUtcNow() + TimeSpan.FromSeconds(1)),
+            () => f.Queue.SqliteStore.ParkedClaims == 1 && f.Time.HasTimerDueBy(f.Time.GetUtcNow() + TimeSpan.FromSeconds(1)),
             "the worker finds nothing and waits for its next poll");
         var otherProcess = f.Db.Open();
 
@@ -339,7 +339,7 @@ public sealed class ProcessorTests
 
         // The clock moves once, straight to the run-at, and only when the worker waits for it: stepping past the
         // run-at while the claimed job has not started yet would also pass its 30 s lease, and the job would run twice.
-        await Eventually.TrueAsync(() => f.Queue.Store.ParkedClaims == 1 && f.Time.HasTimerDueAt(runAt), "the worker waits for the job's run-at, far before its hour-long poll");
+        await Eventually.TrueAsync(() => f.Queue.SqliteStore.ParkedClaims == 1 && f.Time.HasTimerDueAt(runAt), "the worker waits for the job's run-at, far before its hour-long poll");
         behavior.Seen.Should().BeEmpty();
         f.Time.Advance(TimeSpan.FromMinutes(5));
 
@@ -359,7 +359,7 @@ public sealed class ProcessorTests
 
         // The clock moves once, straight to the expiry, and only when the worker waits for it: the rescuing worker's
         // own lease is never passed, so the job is not rescued a second time.
-        await Eventually.TrueAsync(() => f.Queue.Store.ParkedClaims == 1 && f.Time.HasTimerDueAt(leaseEnd), "the idle worker waits for the lease's expiry, far before its hour-long poll");
+        await Eventually.TrueAsync(() => f.Queue.SqliteStore.ParkedClaims == 1 && f.Time.HasTimerDueAt(leaseEnd), "the idle worker waits for the lease's expiry, far before its hour-long poll");
         behavior.Seen.Should().BeEmpty();
         f.Time.Advance(leaseEnd - f.Time.GetUtcNow());
 

@@ -69,7 +69,7 @@ public sealed class BusyWaitTests
     {
         await using var db = new TestDatabase(configure: o => o.BusyTimeout = TimeSpan.FromSeconds(60));
         await db.Client.EnqueueAsync("t", 0);
-        using var reader = db.Queue.Store.Connections.OpenReader();
+        using var reader = db.Queue.SqliteStore.Connections.OpenReader();
 
         // SQLite's own handler by default, with the store's timeout; SQLite reports a busy_timeout only for its own
         // handler, so with the store's installed this reads 0.
@@ -97,7 +97,7 @@ public sealed class BusyWaitTests
     {
         await using var db = new TestDatabase();
         await db.Client.EnqueueAsync("t", 0);
-        using var reader = db.Queue.Store.Connections.OpenReader();
+        using var reader = db.Queue.SqliteStore.Connections.OpenReader();
         BusyWait.Install(reader, 200, storeHandler: true);
         using var other = db.Raw();
         using var lockTx = other.BeginTransaction();
@@ -115,7 +115,7 @@ public sealed class BusyWaitTests
 
         // A checkpoint waits no longer than its own short timeout, on a reader that then goes back to the pool.
         await db.Queue.Maintenance.CheckpointAsync(SqliteQueue.Maintenance.CheckpointMode.Full, TimeSpan.Zero);
-        using var reader = db.Queue.Store.Connections.OpenReader();
+        using var reader = db.Queue.SqliteStore.Connections.OpenReader();
         using var other = db.Raw();
         var lockTx = other.BeginTransaction();
 

@@ -117,7 +117,7 @@ public sealed class CompletionBatchTests
         var events = new EventRecorder();
         using var subscription = db.Queue.Subscribe(events);
         var at = Now(db.Time);
-        var (blocker, release) = await BlockWriterAsync(db.Queue.Store);
+        var (blocker, release) = await BlockWriterAsync(db.Queue.SqliteStore);
 
         // Queued behind the blocked commit, in this order, so they are committed together.
         var one = a.CompleteAsync(claimed[0]);
@@ -177,7 +177,7 @@ public sealed class CompletionBatchTests
             SqlCommands.Execute(raw, $"UPDATE queue_jobs SET started_at = NULL WHERE id = {claimed[1].Id};");
         }
 
-        var (blocker, release) = await BlockWriterAsync(db.Queue.Store);
+        var (blocker, release) = await BlockWriterAsync(db.Queue.SqliteStore);
         var first = a.CompleteAsync(claimed[0]);
         var broken = a.CompleteAsync(claimed[1]);
         var rest = a.CompleteManyAsync([.. claimed.Skip(2)]);

@@ -18,7 +18,7 @@ public sealed class GroupCommitTests
     public async Task A_failing_write_in_a_group_is_undone_alone_and_the_others_commit()
     {
         await using var db = new TestDatabase();
-        var store = db.Queue.Store;
+        var store = db.Queue.SqliteStore;
         var (blocker, release) = await BlockWriterAsync(store);
 
         var a = store.WriteAsync(0, (s, tx, _) => s.Insert(tx, Job("1"), 0), CancellationToken.None);
@@ -45,7 +45,7 @@ public sealed class GroupCommitTests
     public async Task Writes_queued_behind_a_commit_are_committed_together()
     {
         await using var db = new TestDatabase();
-        var store = db.Queue.Store;
+        var store = db.Queue.SqliteStore;
         var (blocker, release) = await BlockWriterAsync(store);
 
         // Each write reports which transaction object it ran in.
@@ -66,7 +66,7 @@ public sealed class GroupCommitTests
     public async Task Without_group_commit_each_write_has_its_own_transaction()
     {
         await using var db = new TestDatabase(configure: o => o.GroupCommit = false);
-        var store = db.Queue.Store;
+        var store = db.Queue.SqliteStore;
         var (blocker, release) = await BlockWriterAsync(store);
 
         var writes = Enumerable.Range(0, 5).Select(i => store.WriteAsync(i, (s, tx, n) =>

@@ -182,7 +182,7 @@ public sealed class WriteAloneTests
     public async Task An_enqueue_behind_a_write_being_committed_joins_the_group_commit_with_its_payload_whole()
     {
         await using var db = new TestDatabase();
-        var store = db.Queue.Store;
+        var store = db.Queue.SqliteStore;
         await store.InitializeAsync(CancellationToken.None);
         var (blocker, release) = await WriterHold.HoldAsync(store);
         using var held = release;

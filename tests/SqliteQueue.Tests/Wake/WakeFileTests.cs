@@ -33,7 +33,7 @@ public sealed class WakeFileTests
     {
         var behavior = new Behavior();
         await using var f = Fixture(behavior);
-        var store = f.Queue.Store;
+        var store = f.Queue.SqliteStore;
         f.Start(f.Processor());
         await WaitingAsync(f, store);
 
@@ -50,7 +50,7 @@ public sealed class WakeFileTests
     {
         var behavior = new Behavior();
         await using var f = Fixture(behavior);
-        var store = f.Queue.Store;
+        var store = f.Queue.SqliteStore;
         using var metrics = new MetricRecorder(f.Queue);
         f.Start(f.Processor());
         await WaitingAsync(f, store);
@@ -67,7 +67,7 @@ public sealed class WakeFileTests
         // Another store's signal with nothing due: the worker looks, finds nothing, and waits again.
         var other = f.Db.Open();
         await other.InitializeAsync();
-        other.Store.Wake.Touch();
+        other.SqliteStore.Wake.Touch();
         await Eventually.TrueAsync(() => store.Wake.SignalsSeen > signals, "the watcher passes on another store's touch");
         await Eventually.TrueAsync(() => f.Time.TimersCreated > timers && store.ParkedClaims == 1, "the worker handled the signal and waits again");
 
@@ -84,12 +84,12 @@ public sealed class WakeFileTests
     {
         var behavior = new Behavior();
         await using var f = Fixture(behavior);
-        var store = f.Queue.Store;
+        var store = f.Queue.SqliteStore;
         f.Start(f.Processor());
         await WaitingAsync(f, store);
         var other = f.Db.Open();
         await other.InitializeAsync();
-        var wake = other.Store.Wake;
+        var wake = other.SqliteStore.Wake;
         var before = wake.Writes;
 
         for (var n = 0; n < 1_000; n++)
@@ -111,7 +111,7 @@ public sealed class WakeFileTests
         var behavior = new Behavior();
         var logs = new LogCapture();
         await using var f = Fixture(behavior, logs);
-        var store = f.Queue.Store;
+        var store = f.Queue.SqliteStore;
         // A file where the wake-up file's folder should be: neither it nor the folder can be made.
         await File.WriteAllTextAsync(WakeFile.FolderFor(f.Db.Path), "in the way");
         f.Start(f.Processor());
@@ -143,7 +143,7 @@ public sealed class WakeFileTests
     {
         var behavior = new Behavior();
         await using var f = Fixture(behavior, configure: o => o.CrossProcessWake = false);
-        var store = f.Queue.Store;
+        var store = f.Queue.SqliteStore;
         f.Start(f.Processor());
         await WaitingAsync(f, store);
 
@@ -161,7 +161,7 @@ public sealed class WakeFileTests
         await using var queue = new SqliteJobQueue(new SqliteQueueOptions { ConnectionString = $"Data Source={name};Mode=Memory;Cache=Shared" });
         await queue.Client.EnqueueAsync("work", new Work(1));
 
-        queue.Store.Wake.NextSignal().Should().BeNull();
+        queue.SqliteStore.Wake.NextSignal().Should().BeNull();
         Directory.Exists(name + WakeFile.Suffix).Should().BeFalse();
     }
 }

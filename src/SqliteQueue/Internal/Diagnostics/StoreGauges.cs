@@ -1,6 +1,7 @@
 using System.Diagnostics.Metrics;
 using SqliteQueue.Internal.Maintenance;
 using SqliteQueue.Internal.Storage;
+using SqliteQueue.Internal.Stores;
 
 namespace SqliteQueue.Internal.Diagnostics;
 
@@ -11,7 +12,7 @@ namespace SqliteQueue.Internal.Diagnostics;
 /// cannot hammer the file; and the sizes of the database and WAL files. A collector is never failed by the store: a
 /// read that fails reports what was read last.
 /// </summary>
-internal sealed class StoreGauges(JobStore store)
+internal sealed class StoreGauges(IJobStore store)
 {
     /// <summary>How long one read of the statistics answers collections.</summary>
     public const long StatsLifetimeMs = 5000;
@@ -57,7 +58,7 @@ internal sealed class StoreGauges(JobStore store)
 
     public IEnumerable<Measurement<long>> ObserveDatabaseSize()
     {
-        if (store.FilePath is { } path)
+        if (store is JobStore { FilePath: { } path })
         {
             yield return new Measurement<long>(StorageFiles.Length(path));
         }
@@ -65,7 +66,7 @@ internal sealed class StoreGauges(JobStore store)
 
     public IEnumerable<Measurement<long>> ObserveWalSize()
     {
-        if (store.FilePath is { } path)
+        if (store is JobStore { FilePath: { } path })
         {
             yield return new Measurement<long>(StorageFiles.WalLength(path));
         }

@@ -6,5 +6,6 @@ namespace SqliteQueue.Internal.Maintenance;
 internal sealed class MaintenanceHostedService(SqliteJobQueue queue, SqliteQueue.Maintenance.MaintenanceOptions options) : BackgroundService
 {
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        options.Enabled ? queue.RunMaintenanceAsync(options, stoppingToken) : Task.CompletedTask;
+        // Maintenance is on by default in every host: on a store it does not run on yet it stands aside, rather than fail the host.
+        options.Enabled && queue.IsSqlite ? queue.RunMaintenanceAsync(options, stoppingToken) : Task.CompletedTask;
 }

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using SqliteQueue.DependencyInjection;
 using SqliteQueue.Internal.Monitoring;
 using SqliteQueue.Internal.Storage;
+using SqliteQueue.Internal.Stores;
 
 namespace SqliteQueue.Internal.Processing;
 
@@ -17,12 +18,12 @@ internal sealed class JobProcessor
     private static readonly TimeSpan PollMargin = TimeSpan.FromMilliseconds(5);
     private static readonly Task Never = new TaskCompletionSource().Task;
 
-    private readonly JobStore _store;
+    private readonly IJobStore _store;
     private readonly Worker _worker;
     private readonly QueueWorkerOptions _options;
     private readonly JobRunner _runner;
     private readonly LeaseHeartbeat _heartbeat;
-    private readonly WorkerRegistration _registration;
+    private readonly WorkerRegistration? _registration;
     private readonly PrefetchGauge _prefetch;
     private readonly TimeSpan _pollCheck;
     private readonly ILogger _logger;
@@ -52,7 +53,8 @@ internal sealed class JobProcessor
             BackoffPolicy = options.BackoffPolicy,
         });
         _prefetch = new PrefetchGauge(options.Prefetch);
-        _registration = new WorkerRegistration(_store, _worker.WorkerId, options.Queues, options.Concurrency, _logger);
+        // The workers table is the SQLite store's until the monitor moves behind the store seam.
+        _registration = _store is JobStore sqlite ? new WorkerRegistration(sqlite, _worker.WorkerId, options.Queues, options.Concurrency, _logger) : null;
         _heartbeat = new LeaseHeartbeat(_worker, _store.Time, options.HeartbeatInterval ?? options.LeaseDuration / 3, _running, _logger);
         _dispatcher = new SlotDispatcher(options.Concurrency, _worker, _running, Forget, _logger);
         _runner = new JobRunner(_store, _worker, registry, pipeline ?? HandlerPipeline.Empty, scopes, _dispatcher, Forget, _logger);
@@ -76,9 +78,13 @@ internal sealed class JobProcessor
 
         // Registered before the first claim, so a worker that runs jobs is listed; a failure is logged and the next
         // beat writes the row instead.
-        await _registration.RegisterAsync(stoppingToken).ConfigureAwait(false);
+        if (_registration is not null)
+        {
+            await _registration.RegisterAsync(stoppingToken).ConfigureAwait(false);
+        }
+
         using var registrationStop = new CancellationTokenSource();
-        var beats = _registration.BeatAsync(registrationStop.Token);
+        var beats = _registration?.BeatAsync(registrationStop.Token) ?? Task.CompletedTask;
         using var heartbeatStop = new CancellationTokenSource();
         using var dispatchStop = new CancellationTokenSource();
         var heartbeat = _heartbeat.RunAsync(heartbeatStop.Token);
@@ -100,7 +106,11 @@ internal sealed class JobProcessor
             // Listed until its jobs were settled or released; then gone at once, not at its expiry.
             await registrationStop.CancelAsync().ConfigureAwait(false);
             await beats.ConfigureAwait(false);
-            await _registration.UnregisterAsync().ConfigureAwait(false);
+            if (_registration is not null)
+            {
+                await _registration.UnregisterAsync().ConfigureAwait(false);
+            }
+
             _store.CancelRequested -= OnCancelRequested;
             _logger.ProcessorStopped(WorkerId);
         }
@@ -295,7 +305,7 @@ internal sealed class JobProcessor
     private async Task WaitForSignalAsync(Task parked, CancellationToken stoppingToken)
     {
         var available = _store.Available.NextChange;
-        var woken = _store.Wake.NextSignal() ?? Never;
+        var woken = _store.NextWakeSignal() ?? Never;
 
         // Read the version before the due time, so a commit between the two is either in the due time or changes the version.
         var version = _store.ReadDataVersion();
@@ -332,7 +342,7 @@ internal sealed class JobProcessor
                 // read of the due time tells, where a claim would write. The version is read again with it, so the poll
                 // claims only for a change that came after.
                 available = _store.Available.NextChange;
-                woken = _store.Wake.NextSignal() ?? Never;
+                woken = _store.NextWakeSignal() ?? Never;
                 version = _store.ReadDataVersion();
                 due = await _store.NextDueAsync(_options.Queues, stoppingToken).ConfigureAwait(false);
             }

@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using SqliteQueue.Internal.Diagnostics;
 using SqliteQueue.Internal.Storage;
+using SqliteQueue.Internal.Stores;
 
 namespace SqliteQueue.Internal.Processing;
 
@@ -12,7 +13,7 @@ namespace SqliteQueue.Internal.Processing;
 /// returns (see <see cref="SlotDispatcher.CompleteAsync"/>), and the job is forgotten once its outcome is committed.
 /// </summary>
 internal sealed class JobRunner(
-    JobStore store, Worker worker, HandlerRegistry registry, HandlerPipeline pipeline, IServiceScopeFactory scopes, SlotDispatcher slots,
+    IJobStore store, Worker worker, HandlerRegistry registry, HandlerPipeline pipeline, IServiceScopeFactory scopes, SlotDispatcher slots,
     Action<RunningJob> forget, ILogger logger)
 {
     /// <summary>Gives a held job back without spending an attempt; one whose cancel was requested ends cancelled.</summary>
