@@ -63,6 +63,20 @@ public abstract class JobLifecycleConformance<TStore> : ConformanceTest<TStore>
         job.CreatedAt.Should().Be(Now);
     }
 
+    [Fact]
+    public async Task Times_are_kept_in_whole_milliseconds_rounded_as_documented()
+    {
+        var sub = TimeSpan.FromTicks(TimeSpan.TicksPerMillisecond / 2);
+
+        var delayed = await Client.EnqueueAsync("t", 1, new EnqueueOptions { Delay = TimeSpan.FromMilliseconds(1) + sub, Timeout = TimeSpan.FromSeconds(1) + sub });
+        var scheduled = await Client.EnqueueAsync("t", 2, new EnqueueOptions { RunAt = Now + TimeSpan.FromMilliseconds(7) + sub });
+
+        var first = await JobAsync(delayed);
+        first.RunAt.Should().Be(Now + TimeSpan.FromMilliseconds(2), "a delay is rounded up");
+        first.Timeout.Should().Be(TimeSpan.FromMilliseconds(1001), "a timeout is rounded up");
+        (await JobAsync(scheduled)).RunAt.Should().Be(Now + TimeSpan.FromMilliseconds(7), "a run-at is rounded down");
+    }
+
     [Theory]
     [InlineData("{ \"b\" : 1,\n  \"a\": [1, 2.50, 1e3, \"\\u00fc\"] }")]
     [InlineData("12345678901234567890123")]
