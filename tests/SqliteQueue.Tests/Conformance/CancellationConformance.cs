@@ -171,3 +171,5 @@ public abstract class CancellationConformance<TStore> : ConformanceTest<TStore>
 public sealed class CancellationConformanceOnSqliteFile : CancellationConformance<SqliteFileStore>;
 
 public sealed class CancellationConformanceOnSqliteMemory : CancellationConformance<SqliteMemoryStore>;
+
+public sealed class CancellationConformanceOnPostgreSql : CancellationConformance<PostgreSqlStore>;

@@ -223,3 +223,5 @@ public abstract class ClaimOrderConformance<TStore> : ConformanceTest<TStore>
 public sealed class ClaimOrderConformanceOnSqliteFile : ClaimOrderConformance<SqliteFileStore>;
 
 public sealed class ClaimOrderConformanceOnSqliteMemory : ClaimOrderConformance<SqliteMemoryStore>;
+
+public sealed class ClaimOrderConformanceOnPostgreSql : ClaimOrderConformance<PostgreSqlStore>;

@@ -131,3 +131,5 @@ public abstract class DeduplicationConformance<TStore> : ConformanceTest<TStore>
 public sealed class DeduplicationConformanceOnSqliteFile : DeduplicationConformance<SqliteFileStore>;
 
 public sealed class DeduplicationConformanceOnSqliteMemory : DeduplicationConformance<SqliteMemoryStore>;
+
+public sealed class DeduplicationConformanceOnPostgreSql : DeduplicationConformance<PostgreSqlStore>;

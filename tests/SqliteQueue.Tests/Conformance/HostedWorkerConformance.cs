@@ -92,3 +92,5 @@ public abstract class HostedWorkerConformance<TStore> : ConformanceTest<TStore>
 public sealed class HostedWorkerConformanceOnSqliteFile : HostedWorkerConformance<SqliteFileStore>;
 
 public sealed class HostedWorkerConformanceOnSqliteMemory : HostedWorkerConformance<SqliteMemoryStore>;
+
+public sealed class HostedWorkerConformanceOnPostgreSql : HostedWorkerConformance<PostgreSqlStore>;

@@ -260,3 +260,5 @@ public abstract class JobLifecycleConformance<TStore> : ConformanceTest<TStore>
 public sealed class JobLifecycleConformanceOnSqliteFile : JobLifecycleConformance<SqliteFileStore>;
 
 public sealed class JobLifecycleConformanceOnSqliteMemory : JobLifecycleConformance<SqliteMemoryStore>;
+
+public sealed class JobLifecycleConformanceOnPostgreSql : JobLifecycleConformance<PostgreSqlStore>;

@@ -190,3 +190,5 @@ public abstract class LeaseFencingConformance<TStore> : ConformanceTest<TStore>
 public sealed class LeaseFencingConformanceOnSqliteFile : LeaseFencingConformance<SqliteFileStore>;
 
 public sealed class LeaseFencingConformanceOnSqliteMemory : LeaseFencingConformance<SqliteMemoryStore>;
+
+public sealed class LeaseFencingConformanceOnPostgreSql : LeaseFencingConformance<PostgreSqlStore>;

@@ -211,3 +211,5 @@ public abstract class QueryAndStatsConformance<TStore> : ConformanceTest<TStore>
 public sealed class QueryAndStatsConformanceOnSqliteFile : QueryAndStatsConformance<SqliteFileStore>;
 
 public sealed class QueryAndStatsConformanceOnSqliteMemory : QueryAndStatsConformance<SqliteMemoryStore>;
+
+public sealed class QueryAndStatsConformanceOnPostgreSql : QueryAndStatsConformance<PostgreSqlStore>;

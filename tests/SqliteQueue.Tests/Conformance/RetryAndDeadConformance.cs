@@ -155,3 +155,5 @@ public abstract class RetryAndDeadConformance<TStore> : ConformanceTest<TStore>
 public sealed class RetryAndDeadConformanceOnSqliteFile : RetryAndDeadConformance<SqliteFileStore>;
 
 public sealed class RetryAndDeadConformanceOnSqliteMemory : RetryAndDeadConformance<SqliteMemoryStore>;
+
+public sealed class RetryAndDeadConformanceOnPostgreSql : RetryAndDeadConformance<PostgreSqlStore>;

@@ -1,3 +1,4 @@
+using SqliteQueue.PostgreSql;
 using SqliteQueue.Tests.Infrastructure;
 
 namespace SqliteQueue.Tests.Conformance;
@@ -69,5 +70,35 @@ public sealed class SqliteMemoryStore : StoreKind
     {
         var connectionString = $"Data Source=conformance-{Guid.NewGuid():N};Mode=Memory;Cache=Shared";
         return Task.FromResult<Action<SqliteQueueOptions>>(o => o.ConnectionString = connectionString);
+    }
+}
+
+/// <summary>
+/// The PostgreSQL store on the private test server (scripts/postgres.sh): each store is a fresh schema, created by the
+/// store's own migration and dropped with everything in it when the kind is disposed. Without a server the tests fail,
+/// never skip, so a green run cannot hide an untested store.
+/// </summary>
+public sealed class PostgreSqlStore : StoreKind
+{
+    private readonly List<PostgreSqlSchema> _schemas = [];
+
+    public override string Name => "postgresql";
+
+    public override Task<Action<SqliteQueueOptions>> CreateStoreAsync()
+    {
+        var schema = new PostgreSqlSchema();
+        _schemas.Add(schema);
+        var name = schema.Name;
+        return Task.FromResult<Action<SqliteQueueOptions>>(o => o.UsePostgreSql(PostgreSqlServer.ConnectionString, p => p.Schema = name));
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        foreach (var schema in _schemas)
+        {
+            await schema.DisposeAsync();
+        }
+
+        await base.DisposeAsync();
     }
 }
