@@ -31,9 +31,9 @@ internal static class PostgreSqlErrors
         PostgresException pg
             => new SqliteQueueException($"The queue database {display} refused the operation ({pg.SqlState}: {pg.MessageText}).", pg),
         NpgsqlException { InnerException: TimeoutException } npgsql
-            => new QueueBusyException($"No connection to the queue database {display} came free in time: {npgsql.Message}", npgsql),
+            => new QueueBusyException($"No connection to the queue database {display} came free in time ({npgsql.Message.TrimEnd('.')}).", npgsql),
         NpgsqlException npgsql
-            => new QueueStorageException($"The queue database {display} cannot be reached: {npgsql.Message} Nothing was applied; the same call succeeds once the server is back.", npgsql),
+            => new QueueStorageException($"The queue database {display} cannot be reached ({npgsql.Message.TrimEnd('.')}). Nothing was applied; the same call succeeds once the server is back.", npgsql),
         _ => ex,
     };
 

@@ -80,8 +80,33 @@ internal sealed partial class PostgreSqlJobStore
 
         try
         {
+            // Synchronous throughout: a collector's callback cannot await, and must not block on async I/O.
             using var connection = _dataSource.OpenConnection();
-            return ReadStatsAsync(connection, CancellationToken.None).GetAwaiter().GetResult();
+            var counts = new List<(string Queue, string State, long Count)>();
+            var runnable = new Dictionary<string, (long Count, long OldestRunAt)>(StringComparer.Ordinal);
+            var now = NowMs;
+            using var transaction = connection.BeginTransaction(IsolationLevel.RepeatableRead);
+            using (var command = Command(PgSql.CountByQueueAndState, connection, transaction))
+            using (var r = command.ExecuteReader())
+            {
+                while (r.Read())
+                {
+                    counts.Add((r.GetString(0), r.GetString(1), r.GetInt64(2)));
+                }
+            }
+
+            using (var command = Command(PgSql.RunnableByQueue, connection, transaction))
+            using (var r = command.ExecuteReader())
+            {
+                while (r.Read())
+                {
+                    runnable[r.GetString(0)] = (r.GetInt64(1), r.GetInt64(2));
+                    now = r.GetInt64(3);
+                }
+            }
+
+            transaction.Commit();
+            return Aggregate(counts, runnable, now);
         }
         catch (Exception ex) when (PostgreSqlErrors.IsDriverError(ex))
         {
@@ -128,6 +153,11 @@ internal sealed partial class PostgreSqlJobStore
             await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         }
 
+        return Aggregate(counts, runnable, now);
+    }
+
+    private static QueueStats Aggregate(List<(string Queue, string State, long Count)> counts, Dictionary<string, (long Count, long OldestRunAt)> runnable, long now)
+    {
         var queues = new List<QueueStatistics>();
         foreach (var group in counts.GroupBy(r => r.Queue, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal))
         {

@@ -47,7 +47,7 @@ internal sealed partial class PostgreSqlJobStore : IJobStore
         }
 
         _dataSource = builder.Build();
-        Display = $"{builder.ConnectionStringBuilder.Host}/{builder.ConnectionStringBuilder.Database} schema {pgOptions.Schema}";
+        Display = $"'{builder.ConnectionStringBuilder.Host}/{builder.ConnectionStringBuilder.Database ?? builder.ConnectionStringBuilder.Username}', schema '{pgOptions.Schema}'";
         Metrics = new QueueMetrics(new StoreGauges(GaugeStandIn(context)), context.MeterFactory);
     }
 
