@@ -52,9 +52,9 @@ internal static partial class PgSql
 
     public const string RunnableByQueue = $$"""
         WITH {{Clock}}
-        SELECT j.queue, count(*), min(j.run_at), min(t.now)
-        FROM {schema}.jobs j, t
-        WHERE j.state = 'pending' AND j.run_at <= t.now
+        SELECT j.queue, count(*), min(j.run_at), (SELECT now FROM t)
+        FROM {schema}.jobs j
+        WHERE j.state = 'pending' AND j.run_at <= (SELECT now FROM t)
         GROUP BY j.queue;
         """;
 

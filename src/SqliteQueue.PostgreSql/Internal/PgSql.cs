@@ -47,8 +47,8 @@ internal static partial class PgSql
         WITH {{Clock}},
         expired AS MATERIALIZED (
             SELECT j.id, j.attempt, j.max_attempts, j.lease_owner, j.started_at, j.cancel_requested
-            FROM {schema}.jobs j, t
-            WHERE j.state = 'running' AND j.lease_expires_at <= t.now
+            FROM {schema}.jobs j
+            WHERE j.state = 'running' AND j.lease_expires_at <= (SELECT now FROM t)
             FOR UPDATE OF j SKIP LOCKED),
         history AS (
             INSERT INTO {schema}.executions (job_id, attempt, worker_id, started_at, finished_at, outcome, error)
@@ -66,7 +66,8 @@ internal static partial class PgSql
         RETURNING j.queue, j.state, j.type;
         """;
 
-    // Claims: one statement per step. The rows are picked in claim order and locked, skipping rows another claim holds,
+    // Claims: one statement per step. "now" is read through a scalar subquery, which the planner makes an index bound
+    // (a join with t would only filter), so delayed jobs are never walked. The rows are picked in claim order and locked, skipping rows another claim holds,
     // then numbered in that order: the first @starts start now (their attempt counts), the rest are held.
     private const string ClaimSet = """
         UPDATE {schema}.jobs j
@@ -83,8 +84,8 @@ internal static partial class PgSql
     public const string ClaimFifo = $$"""
         WITH {{Clock}},
         picked AS MATERIALIZED (
-            SELECT j.id, j.run_at FROM {schema}.jobs j, t
-            WHERE j.state = 'pending' AND j.queue = @queue AND j.run_at <= t.now
+            SELECT j.id, j.run_at FROM {schema}.jobs j
+            WHERE j.state = 'pending' AND j.queue = @queue AND j.run_at <= (SELECT now FROM t)
             ORDER BY j.run_at, j.id LIMIT @n
             FOR UPDATE OF j SKIP LOCKED),
         numbered AS (SELECT id, row_number() OVER (ORDER BY run_at, id) AS rn FROM picked)
@@ -94,8 +95,8 @@ internal static partial class PgSql
     public const string ClaimLifo = $$"""
         WITH {{Clock}},
         picked AS MATERIALIZED (
-            SELECT j.id, j.run_at FROM {schema}.jobs j, t
-            WHERE j.state = 'pending' AND j.queue = @queue AND j.run_at <= t.now
+            SELECT j.id, j.run_at FROM {schema}.jobs j
+            WHERE j.state = 'pending' AND j.queue = @queue AND j.run_at <= (SELECT now FROM t)
             ORDER BY j.run_at DESC, j.id DESC LIMIT @n
             FOR UPDATE OF j SKIP LOCKED),
         numbered AS (SELECT id, row_number() OVER (ORDER BY run_at DESC, id DESC) AS rn FROM picked)
@@ -105,8 +106,8 @@ internal static partial class PgSql
     public const string ClaimPriority = $$"""
         WITH {{Clock}},
         picked AS MATERIALIZED (
-            SELECT j.id, j.priority, j.run_at FROM {schema}.jobs j, t
-            WHERE j.state = 'pending' AND j.queue = @queue AND j.run_at <= t.now
+            SELECT j.id, j.priority, j.run_at FROM {schema}.jobs j
+            WHERE j.state = 'pending' AND j.queue = @queue AND j.run_at <= (SELECT now FROM t)
             ORDER BY j.priority, j.run_at, j.id LIMIT @n
             FOR UPDATE OF j SKIP LOCKED),
         numbered AS (SELECT id, row_number() OVER (ORDER BY priority, run_at, id) AS rn FROM picked)
@@ -116,8 +117,8 @@ internal static partial class PgSql
     public const string ClaimInClass = $$"""
         WITH {{Clock}},
         picked AS MATERIALIZED (
-            SELECT j.id, j.run_at FROM {schema}.jobs j, t
-            WHERE j.state = 'pending' AND j.queue = @queue AND j.priority = @priority AND j.run_at <= t.now
+            SELECT j.id, j.run_at FROM {schema}.jobs j
+            WHERE j.state = 'pending' AND j.queue = @queue AND j.priority = @priority AND j.run_at <= (SELECT now FROM t)
             ORDER BY j.run_at, j.id LIMIT @n
             FOR UPDATE OF j SKIP LOCKED),
         numbered AS (SELECT id, row_number() OVER (ORDER BY run_at, id) AS rn FROM picked)

@@ -7,6 +7,9 @@ namespace SqliteQueue.PostgreSql.Internal;
 /// <summary>Reads: jobs, their executions, listings, statistics and the questions waits and idle workers ask.</summary>
 internal sealed partial class PostgreSqlJobStore
 {
+    // A collector's callback blocks its thread while it reads: a slow server costs it at most this long per statement.
+    private const int StatsNowTimeoutSeconds = 5;
+
     public Task<JobInfo?> GetJobAsync(long id, CancellationToken cancellationToken) =>
         ReadAsync(id, async (connection, jobId, ct) =>
         {
@@ -87,8 +90,9 @@ internal sealed partial class PostgreSqlJobStore
             var now = NowMs;
             using var transaction = connection.BeginTransaction(IsolationLevel.RepeatableRead);
             using (var command = Command(PgSql.CountByQueueAndState, connection, transaction))
-            using (var r = command.ExecuteReader())
             {
+                command.CommandTimeout = StatsNowTimeoutSeconds;
+                using var r = command.ExecuteReader();
                 while (r.Read())
                 {
                     counts.Add((r.GetString(0), r.GetString(1), r.GetInt64(2)));
@@ -96,8 +100,9 @@ internal sealed partial class PostgreSqlJobStore
             }
 
             using (var command = Command(PgSql.RunnableByQueue, connection, transaction))
-            using (var r = command.ExecuteReader())
             {
+                command.CommandTimeout = StatsNowTimeoutSeconds;
+                using var r = command.ExecuteReader();
                 while (r.Read())
                 {
                     runnable[r.GetString(0)] = (r.GetInt64(1), r.GetInt64(2));
