@@ -33,7 +33,8 @@ internal sealed partial class PostgreSqlJobStore : IJobStore
         PostgreSqlOptionsRules.ThrowIfInvalid(pgOptions);
         Options = context.Options;
         Time = context.Time;
-        PgOptions = pgOptions;
+        // A copy: the caller's object may change after the store has named its schema and channel.
+        PgOptions = new PostgreSqlOptions { Schema = pgOptions.Schema, Notifications = pgOptions.Notifications };
         _logger = context.LoggerFactory.CreateLogger("SqliteQueue.PostgreSql");
         _systemClock = ReferenceEquals(context.Time, TimeProvider.System);
         Sql = new PgSqlText(pgOptions.Schema);
