@@ -49,7 +49,7 @@ internal sealed partial class PostgreSqlJobStore : IJobStore
 
         _dataSource = builder.Build();
         Display = $"'{builder.ConnectionStringBuilder.Host}/{builder.ConnectionStringBuilder.Database ?? builder.ConnectionStringBuilder.Username}', schema '{pgOptions.Schema}'";
-        Metrics = new QueueMetrics(new StoreGauges(GaugeStandIn(context)), context.MeterFactory);
+        Metrics = new QueueMetrics(new StoreGauges(this), context.MeterFactory);
     }
 
     public SqliteQueueOptions Options { get; }
@@ -82,17 +82,6 @@ internal sealed partial class PostgreSqlJobStore : IJobStore
     public event Action<long>? CancelRequested;
 
     public void RaiseCancelRequested(long jobId) => CancelRequested?.Invoke(jobId);
-
-    /// <summary>
-    /// StoreGauges reads its statistics through the SQLite store's type. Until it takes the store seam, it is given a
-    /// closed SQLite store that reports nothing, so collectors see no gauges from this store rather than fail.
-    /// </summary>
-    private static JobStore GaugeStandIn(StoreContext context)
-    {
-        var standIn = new JobStore(new SqliteQueueOptions { ConnectionString = "Data Source=:memory:" }, context.Time, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
-        standIn.Dispose();
-        return standIn;
-    }
 
     private static string ChannelName(string schema)
     {
