@@ -1,8 +1,8 @@
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 using SqliteQueue.Events;
 using SqliteQueue.Internal.Storage;
 using SqliteQueue.Internal.Storage.Recurring;
+using SqliteQueue.Internal.Stores;
 using SqliteQueue.Recurring;
 
 namespace SqliteQueue.Internal.Recurring;
@@ -11,7 +11,7 @@ namespace SqliteQueue.Internal.Recurring;
 /// The run-time API over one store's schedules, and the sync of the schedules declared in code. Every change
 /// wakes this process's scheduler; other processes notice it through the file.
 /// </summary>
-internal sealed class RecurringJobs(JobStore store, ILogger logger) : IRecurringJobs
+internal sealed class RecurringJobs(IRecurringStore store, ILogger logger) : IRecurringJobs
 {
     /// <summary>Pulsed when a schedule changed in this process, so the scheduler re-reads its next due time.</summary>
     public ChangeNotifier Changed { get; } = new();
@@ -24,11 +24,11 @@ internal sealed class RecurringJobs(JobStore store, ILogger logger) : IRecurring
         var now = store.Time.GetUtcNow();
         var (spec, schedule) = RecurringSpec.Validate(definition, store.Options.MaxPayloadLength, now, nameof(definition));
         WarnIfSuspicious(spec.Name, schedule);
-        var info = await store.WriteAsync((spec, schedule), static (s, tx, a) =>
+        var info = await store.RecurringWriteAsync((spec, schedule), static (w, a) =>
         {
-            Save(s, tx, a.spec, a.schedule, RecurringWords.Runtime, s.NowMs);
-            return RecurringStore.Get(s, tx.Connection!, a.spec.Name, tx)!.ToInfo();
-        }, cancellationToken).ConfigureAwait(false);
+            Save(w, a.spec, a.schedule, RecurringWords.Runtime, w.NowMs);
+            return w.Get(a.spec.Name)!.ToInfo();
+        }, makesWorkDue: false, cancellationToken).ConfigureAwait(false);
         Changed.Notify();
         return info;
     }
@@ -36,7 +36,7 @@ internal sealed class RecurringJobs(JobStore store, ILogger logger) : IRecurring
     public async Task<bool> RemoveAsync(string name, CancellationToken cancellationToken = default)
     {
         Guard.Name(name, "recurring job name", nameof(name));
-        var removed = await store.WriteAsync(name, static (s, tx, n) => RecurringStore.Delete(s, tx, n), cancellationToken).ConfigureAwait(false);
+        var removed = await store.RecurringWriteAsync(name, static (w, n) => w.Delete(n), makesWorkDue: false, cancellationToken).ConfigureAwait(false);
         Changed.Notify();
         return removed;
     }
@@ -44,9 +44,9 @@ internal sealed class RecurringJobs(JobStore store, ILogger logger) : IRecurring
     public async Task<bool> PauseAsync(string name, CancellationToken cancellationToken = default)
     {
         Guard.Name(name, "recurring job name", nameof(name));
-        var found = await store.WriteAsync(name, static (s, tx, n) =>
+        var found = await store.RecurringWriteAsync(name, static (w, n) =>
         {
-            var row = RecurringStore.Get(s, tx.Connection!, n, tx);
+            var row = w.Get(n);
             if (row is null)
             {
                 return false;
@@ -55,11 +55,11 @@ internal sealed class RecurringJobs(JobStore store, ILogger logger) : IRecurring
             if (row.State == RecurringWords.Active)
             {
                 // The next run is kept: ResumeFrom.LastOccurrence picks up there.
-                RecurringStore.SetState(s, tx, n, RecurringWords.Paused, row.NextRunAt, null, s.NowMs);
+                w.SetState(n, RecurringWords.Paused, row.NextRunAt, null, w.NowMs);
             }
 
             return true;
-        }, cancellationToken).ConfigureAwait(false);
+        }, makesWorkDue: false, cancellationToken).ConfigureAwait(false);
         Changed.Notify();
         return found;
     }
@@ -72,9 +72,9 @@ internal sealed class RecurringJobs(JobStore store, ILogger logger) : IRecurring
             throw new ArgumentOutOfRangeException(nameof(from), from, $"{nameof(from)} is not a {nameof(ResumeFrom)} value.");
         }
 
-        var found = await store.WriteAsync((name, from, Tick), static (s, tx, a) =>
+        var found = await store.RecurringWriteAsync((name, from, Tick), static (w, a) =>
         {
-            var row = RecurringStore.Get(s, tx.Connection!, a.name, tx);
+            var row = w.Get(a.name);
             if (row is null)
             {
                 return false;
@@ -95,13 +95,13 @@ internal sealed class RecurringJobs(JobStore store, ILogger logger) : IRecurring
                 throw new SqliteQueueException($"Recurring job '{a.name}' cannot be resumed: {ex.Message} Upsert a definition that can be evaluated on this machine.", ex);
             }
 
-            var now = s.NowMs;
+            var now = w.NowMs;
             var next = a.from == ResumeFrom.LastOccurrence
                 ? row.NextRunAt ?? schedule.NextAfterMs(row.LastOccurrence ?? now)
                 : schedule.NextAfterMs(Math.Max(now, row.LastOccurrence ?? now));
-            RecurringStore.SetState(s, tx, a.name, RecurringWords.Active, next, null, now);
+            w.SetState(a.name, RecurringWords.Active, next, null, now);
             return true;
-        }, cancellationToken).ConfigureAwait(false);
+        }, makesWorkDue: false, cancellationToken).ConfigureAwait(false);
         Changed.Notify();
         return found;
     }
@@ -109,28 +109,28 @@ internal sealed class RecurringJobs(JobStore store, ILogger logger) : IRecurring
     public async Task<long?> TriggerAsync(string name, bool ignoreOverlap = false, CancellationToken cancellationToken = default)
     {
         Guard.Name(name, "recurring job name", nameof(name));
-        var (found, id, queue, type, now) = await store.WriteAsync((name, ignoreOverlap), static (s, tx, a) =>
+        var (found, id, queue, type, now) = await store.RecurringWriteAsync((name, ignoreOverlap), static (w, a) =>
         {
-            var row = RecurringStore.Get(s, tx.Connection!, a.name, tx);
+            var row = w.Get(a.name);
             if (row is null)
             {
                 return (false, (long?)null, "", "", 0L);
             }
 
             var spec = row.ToSpec();
-            var now = s.NowMs;
-            if (!a.ignoreOverlap && RecurringStore.Blocker(s, tx, spec.Name, spec.Overlap) is { } live)
+            var now = w.NowMs;
+            if (!a.ignoreOverlap && w.Blocker(spec.Name, spec.Overlap) is { } live)
             {
-                RecurringStore.Log(s, tx, spec.Name, now, RecurringOutcome.SkippedOverlap, null, $"trigger: job {live} of this schedule is still live (overlap {spec.Overlap})", now);
-                RecurringStore.TrimHistory(s, tx, spec.Name);
+                w.Log(spec.Name, now, RecurringOutcome.SkippedOverlap, null, $"trigger: job {live} of this schedule is still live (overlap {spec.Overlap})", now);
+                w.TrimHistory(spec.Name);
                 return (true, null, spec.Queue, spec.Type, now);
             }
 
-            var id = RecurringStore.InsertJob(s, tx, spec, occurrenceAt: null, missed: 0, now);
-            RecurringStore.Log(s, tx, spec.Name, now, RecurringOutcome.Triggered, id, null, now);
-            RecurringStore.TrimHistory(s, tx, spec.Name);
+            var id = w.InsertJob(spec, occurrenceAt: null, missed: 0, now);
+            w.Log(spec.Name, now, RecurringOutcome.Triggered, id, null, now);
+            w.TrimHistory(spec.Name);
             return (true, id, spec.Queue, spec.Type, now);
-        }, JobStore.AnyQueue, cancellationToken).ConfigureAwait(false);
+        }, makesWorkDue: true, cancellationToken).ConfigureAwait(false);
         if (!found)
         {
             throw new KeyNotFoundException($"No recurring job is named '{name}'.");
@@ -154,18 +154,18 @@ internal sealed class RecurringJobs(JobStore store, ILogger logger) : IRecurring
     public Task<RecurringJobInfo?> GetAsync(string name, CancellationToken cancellationToken = default)
     {
         Guard.Name(name, "recurring job name", nameof(name));
-        return store.ReadAsync(name, static (s, c, n) => RecurringStore.Get(s, c, n)?.ToInfo(), cancellationToken);
+        return store.RecurringReadAsync(name, static (r, n) => r.Get(n)?.ToInfo(), cancellationToken);
     }
 
     public Task<IReadOnlyList<RecurringJobInfo>> ListAsync(CancellationToken cancellationToken = default) =>
-        store.ReadAsync(0, static (s, c, _) => (IReadOnlyList<RecurringJobInfo>)RecurringStore.List(s, c).Select(r => r.ToInfo()).ToList(), cancellationToken);
+        store.RecurringReadAsync(0, static (r, _) => (IReadOnlyList<RecurringJobInfo>)r.List().Select(r => r.ToInfo()).ToList(), cancellationToken);
 
     public Task<IReadOnlyList<RecurringOccurrence>> GetHistoryAsync(string name, int limit = 50, CancellationToken cancellationToken = default)
     {
         Guard.Name(name, "recurring job name", nameof(name));
-        Guard.InRange(limit, 1, RecurringStore.HistoryKept, nameof(limit));
-        return store.ReadAsync((name, limit), static (s, c, a) =>
-            (IReadOnlyList<RecurringOccurrence>)RecurringStore.History(s, c, a.name, a.limit).Select(r => r.ToOccurrence()).ToList(), cancellationToken);
+        Guard.InRange(limit, 1, IRecurringStore.HistoryKept, nameof(limit));
+        return store.RecurringReadAsync((name, limit), static (r, a) =>
+            (IReadOnlyList<RecurringOccurrence>)r.History(a.name, a.limit).Select(r => r.ToOccurrence()).ToList(), cancellationToken);
     }
 
     /// <summary>
@@ -190,13 +190,13 @@ internal sealed class RecurringJobs(JobStore store, ILogger logger) : IRecurring
             specs.Add(validated);
         }
 
-        var (added, changed, removed) = await store.WriteAsync((specs, names, removeUndeclared), static (s, tx, a) =>
+        var (added, changed, removed) = await store.RecurringWriteAsync((specs, names, removeUndeclared), static (w, a) =>
         {
-            var now = s.NowMs;
+            var now = w.NowMs;
             int added = 0, changed = 0;
             foreach (var (spec, schedule) in a.specs)
             {
-                switch (Save(s, tx, spec, schedule, RecurringWords.Code, now))
+                switch (Save(w, spec, schedule, RecurringWords.Code, now))
                 {
                     case SaveResult.Added:
                         added++;
@@ -210,15 +210,15 @@ internal sealed class RecurringJobs(JobStore store, ILogger logger) : IRecurring
             var removed = new List<string>();
             if (a.removeUndeclared)
             {
-                foreach (var name in RecurringStore.CodeNames(s, tx).Where(n => !a.names.Contains(n)))
+                foreach (var name in w.CodeNames().Where(n => !a.names.Contains(n)))
                 {
-                    RecurringStore.Delete(s, tx, name);
+                    w.Delete(name);
                     removed.Add(name);
                 }
             }
 
             return (added, changed, removed);
-        }, cancellationToken).ConfigureAwait(false);
+        }, makesWorkDue: false, cancellationToken).ConfigureAwait(false);
 
         foreach (var name in removed)
         {
@@ -241,12 +241,12 @@ internal sealed class RecurringJobs(JobStore store, ILogger logger) : IRecurring
     /// starts again after now or its last handled occurrence, whichever is later, so no occurrence fires twice; any
     /// other change keeps its next run. A broken schedule that is defined again is active again.
     /// </summary>
-    private static SaveResult Save(JobStore s, SqliteTransaction tx, RecurringSpec spec, RecurringSchedule schedule, string source, long now)
+    private static SaveResult Save(IRecurringWrites w, RecurringSpec spec, RecurringSchedule schedule, string source, long now)
     {
-        var row = RecurringStore.Get(s, tx.Connection!, spec.Name, tx);
+        var row = w.Get(spec.Name);
         if (row is null)
         {
-            RecurringStore.Insert(s, tx, spec, source, schedule.NextAfterMs(now) ?? now, now);
+            w.Insert(spec, source, schedule.NextAfterMs(now) ?? now, now);
             return SaveResult.Added;
         }
 
@@ -260,7 +260,7 @@ internal sealed class RecurringJobs(JobStore store, ILogger logger) : IRecurring
             ? schedule.NextAfterMs(Math.Max(now, row.LastOccurrence ?? now))
             : row.NextRunAt;
         var state = broken ? RecurringWords.Active : row.State;
-        RecurringStore.Update(s, tx, spec, source, state, next, null, now);
+        w.Update(spec, source, state, next, null, now);
         return SaveResult.Changed;
     }
 

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using SqliteQueue.Events;
 using SqliteQueue.Internal.Storage;
 using SqliteQueue.Internal.Storage.Recurring;
+using SqliteQueue.Internal.Stores;
 using SqliteQueue.Recurring;
 
 namespace SqliteQueue.Internal.Recurring;
@@ -13,7 +14,7 @@ namespace SqliteQueue.Internal.Recurring;
 /// A schedule changed in this process wakes it at once; one changed by another process is noticed within the
 /// store's poll interval, by SQLite's data version.
 /// </summary>
-internal sealed class RecurringScheduler(JobStore store, RecurringJobs jobs, ILogger logger)
+internal sealed class RecurringScheduler(IRecurringStore store, RecurringJobs jobs, ILogger logger)
 {
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(30);
 
@@ -32,7 +33,7 @@ internal sealed class RecurringScheduler(JobStore store, RecurringJobs jobs, ILo
                 if (stale)
                 {
                     version = store.ReadDataVersion();
-                    due = await store.ReadAsync(0, static (s, c, _) => RecurringStore.NextDue(s, c), cancellationToken).ConfigureAwait(false);
+                    due = await store.RecurringReadAsync(0, static (r, _) => r.NextDue(), cancellationToken).ConfigureAwait(false);
                     stale = false;
                 }
 
@@ -79,7 +80,7 @@ internal sealed class RecurringScheduler(JobStore store, RecurringJobs jobs, ILo
     /// <summary>Fires what is due now, in one transaction, and logs what it did once committed.</summary>
     public async Task<TickResult> TickAsync(CancellationToken cancellationToken)
     {
-        var result = await store.WriteAsync(jobs.Tick, static (s, tx, tick) => tick.Run(s, tx), JobStore.AnyQueue, cancellationToken).ConfigureAwait(false);
+        var result = await store.RecurringWriteAsync(jobs.Tick, static (w, tick) => tick.Run(w), makesWorkDue: true, cancellationToken).ConfigureAwait(false);
         if (result.Queues.Count > 0)
         {
             store.Changes.Notify();

@@ -1,8 +1,9 @@
 using System.Collections.Concurrent;
+using System.Data.Common;
 using System.Globalization;
-using Microsoft.Data.Sqlite;
 using SqliteQueue.Internal.Storage;
 using SqliteQueue.Internal.Storage.Recurring;
+using SqliteQueue.Internal.Stores;
 using SqliteQueue.Recurring;
 
 namespace SqliteQueue.Internal.Recurring;
@@ -29,7 +30,7 @@ internal sealed class TickResult
 /// Fires the due occurrences of every schedule, in one write transaction: whichever process gets there first does
 /// it, and advancing each schedule's next run in the same transaction as its jobs are inserted is what makes an
 /// occurrence fire once, with no leader. The policies are applied by <see cref="OccurrencePlanner"/> and the
-/// statements run by <see cref="RecurringStore"/>.
+/// statements run by the store (<see cref="IRecurringWrites"/>).
 /// </summary>
 internal sealed class RecurringTick
 {
@@ -56,21 +57,21 @@ internal sealed class RecurringTick
         return parsed;
     }
 
-    public TickResult Run(JobStore store, SqliteTransaction tx)
+    public TickResult Run(IRecurringWrites store)
     {
         var now = store.NowMs;
         var result = new TickResult { At = now };
-        var rows = RecurringStore.Due(store, tx, now, BatchSize);
+        var rows = store.Due(now, BatchSize);
         foreach (var row in rows)
         {
-            Fire(store, tx, row, now, result);
+            Fire(store, row, now, result);
         }
 
         result.MoreDue = rows.Count == BatchSize;
         return result;
     }
 
-    private void Fire(JobStore store, SqliteTransaction tx, RecurringRow row, long now, TickResult result)
+    private void Fire(IRecurringWrites store, RecurringRow row, long now, TickResult result)
     {
         var spec = row.ToSpec();
         var seen = row.NextRunAt!.Value;
@@ -80,14 +81,14 @@ internal sealed class RecurringTick
             var schedule = ScheduleOf(spec.Schedule, spec.TimeZone, spec.Name);
             plan = OccurrencePlanner.Plan(schedule.NextAfterMs, seen, now, spec.Misfire, spec.MisfireGraceMs, spec.MaxCatchUp);
         }
-        catch (Exception ex) when (ex is not SqliteException and not OutOfMemoryException)
+        catch (Exception ex) when (ex is not DbException and not OutOfMemoryException)
         {
             // A zone missing on this machine, or a schedule this version no longer reads: say so and stop it,
             // rather than fail every tick or drop it silently.
             var error = ex.Message;
-            RecurringStore.SetState(store, tx, spec.Name, RecurringWords.Broken, null, error, now);
-            RecurringStore.Log(store, tx, spec.Name, seen, RecurringOutcome.Broken, null, error, now);
-            RecurringStore.TrimHistory(store, tx, spec.Name);
+            store.SetState(spec.Name, RecurringWords.Broken, null, error, now);
+            store.Log(spec.Name, seen, RecurringOutcome.Broken, null, error, now);
+            store.TrimHistory(spec.Name);
             result.Events.Add(new TickEvent(spec.Name, seen, RecurringOutcome.Broken, null, 0, error));
             return;
         }
@@ -95,7 +96,7 @@ internal sealed class RecurringTick
         if (plan.Skipped > 0)
         {
             var detail = SkippedDetail(plan, spec);
-            RecurringStore.Log(store, tx, spec.Name, plan.FirstSkipped, RecurringOutcome.SkippedMisfire, null, detail, now);
+            store.Log(spec.Name, plan.FirstSkipped, RecurringOutcome.SkippedMisfire, null, detail, now);
             result.Events.Add(new TickEvent(spec.Name, plan.FirstSkipped ?? seen, RecurringOutcome.SkippedMisfire, null, plan.Skipped, detail));
         }
 
@@ -103,20 +104,20 @@ internal sealed class RecurringTick
         long? lastJob = null;
         foreach (var fire in plan.Fires)
         {
-            if (RecurringStore.Blocker(store, tx, spec.Name, spec.Overlap) is { } live)
+            if (store.Blocker(spec.Name, spec.Overlap) is { } live)
             {
                 var reason = string.Create(CultureInfo.InvariantCulture, $"job {live} of this schedule is still {(spec.Overlap == Overlap.QueueOne ? "pending" : "pending or running")} (overlap {spec.Overlap})");
-                RecurringStore.Log(store, tx, spec.Name, fire.OccurrenceAt, RecurringOutcome.SkippedOverlap, null, reason, now);
+                store.Log(spec.Name, fire.OccurrenceAt, RecurringOutcome.SkippedOverlap, null, reason, now);
                 result.Events.Add(new TickEvent(spec.Name, fire.OccurrenceAt, RecurringOutcome.SkippedOverlap, null, fire.Missed, reason));
                 continue;
             }
 
-            var id = RecurringStore.InsertJob(store, tx, spec, fire.OccurrenceAt, fire.Missed, now);
+            var id = store.InsertJob(spec, fire.OccurrenceAt, fire.Missed, now);
             var outcome = id is null ? RecurringOutcome.AlreadyFired : fire.Missed > 0 ? RecurringOutcome.CaughtUp : RecurringOutcome.Fired;
             var note = fire.Missed > 1
                 ? string.Create(CultureInfo.InvariantCulture, $"one job for {fire.Missed} missed occurrences (misfire {spec.Misfire})")
                 : id is null ? "a job for this occurrence already exists" : null;
-            RecurringStore.Log(store, tx, spec.Name, fire.OccurrenceAt, outcome, id, note, now);
+            store.Log(spec.Name, fire.OccurrenceAt, outcome, id, note, now);
             result.Events.Add(new TickEvent(spec.Name, fire.OccurrenceAt, outcome, id, fire.Missed, note, spec.Queue, spec.Type));
             if (id is not null)
             {
@@ -126,8 +127,8 @@ internal sealed class RecurringTick
             }
         }
 
-        RecurringStore.TrimHistory(store, tx, spec.Name);
-        if (!RecurringStore.Advance(store, tx, spec.Name, seen, plan.Next, plan.Last, lastJob, fired, now))
+        store.TrimHistory(spec.Name);
+        if (!store.Advance(spec.Name, seen, plan.Next, plan.Last, lastJob, fired, now))
         {
             // Unreachable while the row is read in this same transaction; if it ever happens, undo this tick's jobs.
             throw new InvalidOperationException($"Recurring job '{spec.Name}' moved on while its occurrences were being fired; the tick is rolled back.");

@@ -1,33 +1,34 @@
 using Dapper;
 using Microsoft.Data.Sqlite;
 using SqliteQueue.Internal.Recurring;
+using SqliteQueue.Internal.Stores;
 using SqliteQueue.Recurring;
 
 namespace SqliteQueue.Internal.Storage.Recurring;
 
 /// <summary>
 /// The recurring-job tables of one <see cref="JobStore"/>: the only code that knows their SQL. The scheduler's
-/// logic (<see cref="RecurringTick"/>, <see cref="RecurringJobs"/>) calls these inside the store's transactions and
-/// would call the same operations on another store.
+/// logic (<see cref="RecurringTick"/>, <see cref="RecurringJobs"/>) reaches them through <see cref="IRecurringStore"/>,
+/// whose SQLite side (<c>JobStore.Recurring.cs</c>) forwards each operation here inside the store's transactions.
 /// </summary>
 internal static class RecurringStore
 {
     /// <summary>History entries kept per schedule; older ones are trimmed as new ones are written.</summary>
-    public const int HistoryKept = 1000;
+    public const int HistoryKept = IRecurringStore.HistoryKept;
 
     // ---- reads ----
 
-    public static long? NextDue(JobStore s, SqliteConnection c) =>
-        c.ExecuteScalar<long?>(new CommandDefinition(s.Sql[RecurringSql.NextDue]));
+    public static long? NextDue(JobStore s, SqliteConnection c, SqliteTransaction? tx = null) =>
+        c.ExecuteScalar<long?>(new CommandDefinition(s.Sql[RecurringSql.NextDue], transaction: tx));
 
     public static RecurringRow? Get(JobStore s, SqliteConnection c, string name, SqliteTransaction? tx = null) =>
         c.QueryFirstOrDefault<RecurringRow>(new CommandDefinition(s.Sql[RecurringSql.Get], new { name }, tx));
 
-    public static List<RecurringRow> List(JobStore s, SqliteConnection c) =>
-        c.Query<RecurringRow>(new CommandDefinition(s.Sql[RecurringSql.List])).AsList();
+    public static List<RecurringRow> List(JobStore s, SqliteConnection c, SqliteTransaction? tx = null) =>
+        c.Query<RecurringRow>(new CommandDefinition(s.Sql[RecurringSql.List], transaction: tx)).AsList();
 
-    public static List<RecurringLogRow> History(JobStore s, SqliteConnection c, string name, int limit) =>
-        c.Query<RecurringLogRow>(new CommandDefinition(s.Sql[RecurringSql.History], new { name, limit })).AsList();
+    public static List<RecurringLogRow> History(JobStore s, SqliteConnection c, string name, int limit, SqliteTransaction? tx = null) =>
+        c.Query<RecurringLogRow>(new CommandDefinition(s.Sql[RecurringSql.History], new { name, limit }, tx)).AsList();
 
     // ---- writes (inside WriteAsync) ----
 
