@@ -55,12 +55,16 @@ public sealed class SqliteJobQueue : IWorkerFactory, IDisposable, IAsyncDisposab
         _store.Events.Logger = _loggerFactory.CreateLogger("SqliteQueue.Events");
         Client = new QueueClient(_store, _loggerFactory.CreateLogger("SqliteQueue.Store"));
 
-        // Recurring jobs, maintenance and the monitor still speak SQL of their own: they come with the SQLite store.
+        if (_store is IRecurringStore recurring)
+        {
+            _recurring = new RecurringJobs(recurring, _loggerFactory.CreateLogger("SqliteQueue.Recurring"));
+            _scheduler = new RecurringScheduler(recurring, _recurring, _loggerFactory.CreateLogger("SqliteQueue.Recurring"));
+        }
+
+        // Maintenance and the monitor still speak SQL of their own: they come with the SQLite store.
         _sqlite = _store as JobStore;
         if (_sqlite is not null)
         {
-            _recurring = new RecurringJobs(_sqlite, _loggerFactory.CreateLogger("SqliteQueue.Recurring"));
-            _scheduler = new RecurringScheduler(_sqlite, _recurring, _loggerFactory.CreateLogger("SqliteQueue.Recurring"));
             _maintenance = new QueueMaintenance(_sqlite);
             _monitor = new QueueMonitor(_sqlite, _loggerFactory.CreateLogger("SqliteQueue.Health"));
         }
@@ -116,8 +120,11 @@ public sealed class SqliteJobQueue : IWorkerFactory, IDisposable, IAsyncDisposab
 
     internal RecurringScheduler Scheduler => _scheduler ?? throw NotOnThisStore("Recurring jobs");
 
-    /// <summary>Whether this queue runs on the SQLite store, which recurring jobs, maintenance and the monitor need for now.</summary>
+    /// <summary>Whether this queue runs on the SQLite store, which maintenance and the monitor need for now.</summary>
     internal bool IsSqlite => _sqlite is not null;
+
+    /// <summary>Whether this queue's store keeps recurring jobs.</summary>
+    internal bool HasRecurring => _recurring is not null;
 
     private static NotSupportedException NotOnThisStore(string part) =>
         new($"{part} run on the SQLite store only for now; this queue uses another store.");

@@ -25,7 +25,7 @@ internal sealed class RecurringHostedService(SqliteJobQueue queue, IEnumerable<R
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
         // Every worker host adds the scheduler: on a store recurring jobs do not run on yet it stands aside when none are declared.
-        options.RunScheduler && (queue.IsSqlite || declarations.Any()) ? queue.RunRecurringSchedulerAsync(stoppingToken) : Task.CompletedTask;
+        options.RunScheduler && (queue.HasRecurring || declarations.Any()) ? queue.RunRecurringSchedulerAsync(stoppingToken) : Task.CompletedTask;
 }
 
 /// <summary>One <c>AddRecurringJob</c> call, kept in the service collection until the host starts.</summary>
