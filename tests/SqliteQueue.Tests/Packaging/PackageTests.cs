@@ -1,5 +1,6 @@
 using System.IO.Compression;
 using System.Xml.Linq;
+using SqliteQueue.Tests.Infrastructure;
 
 namespace SqliteQueue.Tests.Packaging;
 
@@ -198,6 +199,46 @@ public sealed class PackageTests(PackedPackage package) : IClassFixture<PackedPa
         var build = await DotnetCli.RunAsync(project, BuildTimeout, "build", "WebConsumer.csproj", "-c", "Release", "-nodeReuse:false", "-p:UseSharedCompilation=false");
         build.ExitCode.Should().Be(0, build.Describe());
         var run = await DotnetCli.RunAsync(project, RunTimeout, Path.Combine(project, "bin", "Release", "net10.0", "WebConsumer.dll"), Path.Combine(project, "jobs.db"));
+        run.ExitCode.Should().Be(0, run.Describe());
+        run.Output.Split('\n').Select(l => l.Trim()).Should().Contain("OK", run.Describe());
+    }
+
+    [Fact]
+    public async Task A_fresh_console_project_runs_a_job_on_PostgreSQL_from_the_packages()
+    {
+        var pack = package.PackPostgreSql;
+        pack.Should().NotBeNull("the core packed first");
+        pack!.ExitCode.Should().Be(0, pack.Describe());
+        using (var archive = ZipFile.OpenRead(package.PostgreSqlPackagePath))
+        {
+            archive.Entries.Select(e => e.FullName).Should().Contain(["lib/net10.0/SqliteQueue.PostgreSql.dll", "lib/net10.0/SqliteQueue.PostgreSql.xml"]);
+            var nuspec = XDocument.Parse(ReadText(archive.GetEntry("SqliteQueue.PostgreSql.nuspec")!)).ToString();
+            nuspec.Should().Contain("id=\"Npgsql\"").And.Contain($"id=\"SqliteQueue\" version=\"{package.Version}\"");
+        }
+
+        var project = Path.Combine(package.Root, "postgresql-consumer");
+        Directory.CreateDirectory(project);
+        WriteIsolation(project);
+        WriteProject(project, "PgConsumer.csproj", "Microsoft.NET.Sdk", outputType: "Exe",
+            ("SqliteQueue", package.Version), ("SqliteQueue.PostgreSql", package.Version));
+        File.WriteAllText(Path.Combine(project, "Program.cs"), """
+            using SqliteQueue;
+            using SqliteQueue.PostgreSql;
+
+            await using var queue = new SqliteJobQueue(new SqliteQueueOptions().UsePostgreSql(args[0], o => o.Schema = args[1]));
+            var id = await queue.Client.EnqueueAsync("package.check", new { Value = 42 });
+            var worker = queue.Create(new WorkerOptions());
+            var jobs = await worker.ClaimAsync();
+            var done = jobs.Count == 1 && jobs[0].Id == id && jobs[0].PayloadJson == "{\"value\":42}" && await worker.CompleteAsync(jobs[0]);
+            var job = await queue.Client.GetJobAsync(id);
+            Console.WriteLine(done && job?.State == JobState.Completed ? "OK" : $"claimed {jobs.Count}, state {job?.State}");
+            return done ? 0 : 2;
+            """);
+
+        var build = await DotnetCli.RunAsync(project, BuildTimeout, "build", "PgConsumer.csproj", "-c", "Release", "-nodeReuse:false", "-p:UseSharedCompilation=false");
+        build.ExitCode.Should().Be(0, build.Describe());
+        await using var schema = new PostgreSqlSchema();
+        var run = await DotnetCli.RunAsync(project, RunTimeout, Path.Combine(project, "bin", "Release", "net10.0", "PgConsumer.dll"), PostgreSqlServer.ConnectionString, schema.Name);
         run.ExitCode.Should().Be(0, run.Describe());
         run.Output.Split('\n').Select(l => l.Trim()).Should().Contain("OK", run.Describe());
     }

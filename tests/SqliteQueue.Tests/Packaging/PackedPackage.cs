@@ -3,7 +3,7 @@ using System.Xml.Linq;
 namespace SqliteQueue.Tests.Packaging;
 
 /// <summary>
-/// Packs src/SqliteQueue and its add-ons (SqliteQueue.HealthChecks, SqliteQueue.CommandLine, the SqliteQueue.Tool dotnet tool and SqliteQueue.Dashboard) once, in Release, into a temporary folder, under a version no other run uses, so a
+/// Packs src/SqliteQueue and its add-ons (SqliteQueue.HealthChecks, SqliteQueue.CommandLine, the SqliteQueue.Tool dotnet tool, SqliteQueue.Dashboard and SqliteQueue.PostgreSql) once, in Release, into a temporary folder, under a version no other run uses, so a
 /// package of the same version left in the global packages folder cannot stand in for the fresh one. Build
 /// output goes to a temporary artifacts folder, not the work tree. Disposing deletes the temporary folders and
 /// the global packages folder's copy of that version.
@@ -19,6 +19,8 @@ public sealed class PackedPackage : IAsyncLifetime
     public const string ToolId = "SqliteQueue.Tool";
 
     public const string DashboardId = "SqliteQueue.Dashboard";
+
+    public const string PostgreSqlId = "SqliteQueue.PostgreSql";
 
     private static readonly TimeSpan PackTimeout = TimeSpan.FromMinutes(8);
 
@@ -54,6 +56,8 @@ public sealed class PackedPackage : IAsyncLifetime
 
     public string DashboardPackagePath => Path.Combine(Feed, $"{DashboardId}.{Version}.nupkg");
 
+    public string PostgreSqlPackagePath => Path.Combine(Feed, $"{PostgreSqlId}.{Version}.nupkg");
+
     /// <summary>The <c>dotnet pack</c> run of the core, for failure messages.</summary>
     internal DotnetResult? Pack { get; private set; }
 
@@ -66,6 +70,8 @@ public sealed class PackedPackage : IAsyncLifetime
     internal DotnetResult? PackTool { get; private set; }
 
     internal DotnetResult? PackDashboard { get; private set; }
+
+    internal DotnetResult? PackPostgreSql { get; private set; }
 
     /// <summary>The versions pinned in the repository's Directory.Packages.props, by package id.</summary>
     public IReadOnlyDictionary<string, string> PinnedVersions()
@@ -89,6 +95,7 @@ public sealed class PackedPackage : IAsyncLifetime
             }
 
             PackDashboard = await PackAsync(Path.Combine("src", "SqliteQueue.Dashboard", "SqliteQueue.Dashboard.csproj"));
+            PackPostgreSql = await PackAsync(Path.Combine("src", "SqliteQueue.PostgreSql", "SqliteQueue.PostgreSql.csproj"));
         }
     }
 
@@ -106,7 +113,7 @@ public sealed class PackedPackage : IAsyncLifetime
     public Task DisposeAsync()
     {
         TryDelete(Root);
-        foreach (var id in new[] { Id, HealthChecksId, CommandLineId, ToolId, DashboardId })
+        foreach (var id in new[] { Id, HealthChecksId, CommandLineId, ToolId, DashboardId, PostgreSqlId })
         {
             TryDelete(Path.Combine(GlobalPackagesFolder(), id.ToLowerInvariant(), Version.ToLowerInvariant()));
         }
