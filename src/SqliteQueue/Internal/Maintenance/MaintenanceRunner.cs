@@ -193,16 +193,17 @@ internal sealed class MaintenanceRunner(IMaintenanceStore store, JobStore? files
 
     private async Task ScheduleFromRecordedRunsAsync(DateTimeOffset now, CancellationToken cancellationToken)
     {
-        _nextCheckpoint = now;
         _nextPrune = now;
         if (files is null)
         {
-            // Integrity checks and backups are the file's; a server database has its own tools for both.
+            // Checkpoints, integrity checks and backups are the file's; a server database has its own tools for them.
+            _nextCheckpoint = DateTimeOffset.MaxValue;
             _nextIntegrity = null;
             _nextBackup = null;
             return;
         }
 
+        _nextCheckpoint = now;
         var info = await FileCare.GetStorageInfoAsync(files, null, cancellationToken).ConfigureAwait(false);
         _databasePath = info.Path;
         _nextIntegrity = NextFrom(info.LastRuns, MaintenanceRuns.Integrity, options.IntegrityCheckInterval, now);
