@@ -17,6 +17,9 @@ internal static class Errors
         $"The queue database '{dataSource}' has schema version {found}, but this SqliteQueue supports up to version {supported}. " +
         "It was written by a newer SqliteQueue (or another program uses PRAGMA user_version in this file); it was left unchanged. Upgrade the package or use another file.";
 
+    public static string SqliteFileOnly(string operation, string instead) =>
+        $"{operation} works on the SQLite store's file and this store has none; on a server database, use {instead}.";
+
     public static string Busy(string dataSource, int attempts) =>
         $"The queue database '{dataSource}' stayed locked by another connection through {attempts} attempts; the operation was not applied.";
 

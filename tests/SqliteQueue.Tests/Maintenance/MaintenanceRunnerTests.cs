@@ -95,13 +95,13 @@ public sealed class MaintenanceRunnerTests
         var lease = new MaintenanceLease(db.Queue.SqliteStore, MaintenanceRunner.LeaseName, "slow", TimeSpan.FromSeconds(10));
         (await lease.AcquireOrRenewAsync(CancellationToken.None)).Should().BeTrue();
         db.Time.Advance(TimeSpan.FromSeconds(10));
-        (await db.Queue.SqliteStore.WriteAsync(lease, static (s, tx, l) => { l.Check(s, tx); return true; }, CancellationToken.None))
+        (await db.Queue.SqliteStore.WriteAsync(lease, static (s, tx, l) => { s.CheckLease(tx, l); return true; }, CancellationToken.None))
             .Should().BeTrue("a lease is held up to and including its expiry");
 
         // That check renewed the lease for another 10 s: a holder that then stalls past it has lost it.
         db.Time.Advance(TimeSpan.FromSeconds(10) + TimeSpan.FromMilliseconds(1));
 
-        await FluentActions.Awaiting(() => db.Queue.SqliteStore.WriteAsync(lease, static (s, tx, l) => { l.Check(s, tx); return true; }, CancellationToken.None))
+        await FluentActions.Awaiting(() => db.Queue.SqliteStore.WriteAsync(lease, static (s, tx, l) => { s.CheckLease(tx, l); return true; }, CancellationToken.None))
             .Should().ThrowAsync<MaintenanceLeaseLostException>();
         await FluentActions.Awaiting(() => Pruner.PruneAsync(db.Queue.SqliteStore, new RetentionOptions { Completed = TimeSpan.Zero }, lease, CancellationToken.None))
             .Should().ThrowAsync<MaintenanceLeaseLostException>();

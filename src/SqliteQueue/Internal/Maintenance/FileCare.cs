@@ -16,7 +16,7 @@ internal static class FileCare
     public static Task<VacuumResult> IncrementalVacuumAsync(JobStore store, int? maxPages, MaintenanceLease? fence, CancellationToken cancellationToken) =>
         store.WriteAsync((maxPages, fence), static (s, tx, a) =>
         {
-            a.fence?.Check(s, tx);
+            s.CheckLease(tx, a.fence);
             var max = a.maxPages;
             var clock = Stopwatch.StartNew();
             var c = tx.Connection!;
@@ -130,6 +130,6 @@ internal static class FileCare
             var (pageSize, pages, free) = StorageFiles.Pages(c);
             return new StorageInfo(
                 path, StorageFiles.Length(path), StorageFiles.WalLength(path), pageSize, pages, free, StorageFiles.AutoVacuum(c),
-                checkpoint, MaintenanceRuns.List(s, c));
+                checkpoint, s.ListRuns(c));
         }, cancellationToken);
 }

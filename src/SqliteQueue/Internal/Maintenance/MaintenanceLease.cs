@@ -1,22 +1,24 @@
-using Dapper;
-using Microsoft.Data.Sqlite;
-using SqliteQueue.Internal.Storage;
-using SqliteQueue.Internal.Storage.Maintenance;
+using SqliteQueue.Internal.Stores;
 
 namespace SqliteQueue.Internal.Maintenance;
 
 /// <summary>
-/// A named lease in the file that one process at a time holds. Every new holder gets the next term, and every write
-/// done under the lease checks owner, term and expiry inside its own transaction (<see cref="Check"/>), so a process
+/// A named lease in the store that one process at a time holds. Every new holder gets the next term, and every write
+/// done under the lease checks owner, term and expiry inside its own transaction (a store's fenced write), so a process
 /// that stalled past its lease (a long GC pause, a stopped VM) can never act on it once another has taken over.
 /// </summary>
-internal sealed class MaintenanceLease(JobStore store, string name, string owner, TimeSpan duration)
+internal sealed class MaintenanceLease(IMaintenanceStore store, string name, string owner, TimeSpan duration)
 {
     private long _term;
 
     public string Name => name;
 
     public string Owner => owner;
+
+    public TimeSpan Duration => duration;
+
+    /// <summary>The term a fenced write must find this process still holding; 0 when it holds none.</summary>
+    public long Term => Volatile.Read(ref _term);
 
     /// <summary>Whether this process held the lease at its last acquire or renew.</summary>
     public bool Held => Volatile.Read(ref _term) != 0;
@@ -25,18 +27,7 @@ internal sealed class MaintenanceLease(JobStore store, string name, string owner
     public async Task<bool> AcquireOrRenewAsync(CancellationToken cancellationToken)
     {
         var term = Volatile.Read(ref _term);
-        var held = await store.WriteAsync(term, (s, tx, t) =>
-        {
-            var now = s.NowMs;
-            var until = now + (long)duration.TotalMilliseconds;
-            var c = tx.Connection!;
-            if (t != 0 && c.Execute(new CommandDefinition(s.Sql[MaintenanceSql.RenewLease], new { name, owner, term = t, now, until }, tx)) == 1)
-            {
-                return t;
-            }
-
-            return c.ExecuteScalar<long?>(new CommandDefinition(s.Sql[MaintenanceSql.AcquireLease], new { name, owner, now, until }, tx)) ?? 0;
-        }, cancellationToken).ConfigureAwait(false);
+        var held = await store.AcquireOrRenewLeaseAsync(name, owner, term, duration, cancellationToken).ConfigureAwait(false);
         Volatile.Write(ref _term, held);
         return held != 0;
     }
@@ -60,14 +51,7 @@ internal sealed class MaintenanceLease(JobStore store, string name, string owner
             {
                 await Task.Delay(every, store.Time, stop).ConfigureAwait(false);
                 var term = Volatile.Read(ref _term);
-                var renewed = term != 0 && await store.WriteAsync(term, (s, tx, t) =>
-                {
-                    var now = s.NowMs;
-                    return tx.Connection!.Execute(new CommandDefinition(s.Sql[MaintenanceSql.RenewLease], new
-                    {
-                        name, owner, term = t, now, until = now + (long)duration.TotalMilliseconds,
-                    }, tx)) == 1;
-                }, stop).ConfigureAwait(false);
+                var renewed = term != 0 && await store.RenewLeaseAsync(name, owner, term, duration, stop).ConfigureAwait(false);
                 if (!renewed)
                 {
                     Interlocked.CompareExchange(ref _term, 0, term);
@@ -103,25 +87,30 @@ internal sealed class MaintenanceLease(JobStore store, string name, string owner
             return;
         }
 
-        await store.WriteAsync(term, (s, tx, t) =>
-            tx.Connection!.Execute(new CommandDefinition(s.Sql[MaintenanceSql.ReleaseLease], new { name, owner, term = t }, tx)),
-            cancellationToken).ConfigureAwait(false);
+        await store.ReleaseLeaseAsync(name, owner, term, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Throws, undoing the caller's write, unless this process still holds the lease (inside a write transaction), and extends it.</summary>
-    public void Check(JobStore s, SqliteTransaction tx)
+    /// <summary>
+    /// Throws unless this process still holds the lease, in a write of its own, and extends it: for work outside the
+    /// store (deleting old backup files) that only the holder may do.
+    /// </summary>
+    public async Task CheckAsync(CancellationToken cancellationToken)
     {
         var term = Volatile.Read(ref _term);
-        // Checking also extends the lease, so a task of many short writes (a prune of millions of jobs) keeps it for as
-        // long as it runs, and a process that stalled finds it gone at its next write.
-        var now = s.NowMs;
-        var holds = term != 0 && tx.Connection!.Execute(new CommandDefinition(
-            s.Sql[MaintenanceSql.RenewLease], new { name, owner, term, now, until = now + (long)duration.TotalMilliseconds }, tx)) == 1;
-        if (!holds)
+        if (term == 0 || !await store.RenewLeaseAsync(name, owner, term, duration, cancellationToken).ConfigureAwait(false))
         {
-            Volatile.Write(ref _term, 0);
-            throw new MaintenanceLeaseLostException(name);
+            throw Lost();
         }
+    }
+
+    /// <summary>
+    /// Marks the lease lost and returns the exception to throw: called by a fenced write that found the lease gone, so
+    /// the write is undone and this process stops acting on the lease.
+    /// </summary>
+    public MaintenanceLeaseLostException Lost()
+    {
+        Volatile.Write(ref _term, 0);
+        return new MaintenanceLeaseLostException(name);
     }
 }
 

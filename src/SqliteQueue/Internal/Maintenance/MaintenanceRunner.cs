@@ -1,6 +1,7 @@
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 using Microsoft.Extensions.Logging;
 using SqliteQueue.Internal.Storage;
+using SqliteQueue.Internal.Stores;
 using SqliteQueue.Maintenance;
 
 namespace SqliteQueue.Internal.Maintenance;
@@ -8,9 +9,11 @@ namespace SqliteQueue.Internal.Maintenance;
 /// <summary>
 /// Maintenance on a schedule, in the one process per file that holds the maintenance lease: the WAL policy, prunes
 /// (with an incremental vacuum when they leave much free space), integrity checks and backups. Integrity checks and
-/// backups are timed from their last run recorded in the file, so a restart or a new holder keeps their rhythm.
+/// backups are timed from their last run recorded in the file, so a restart or a new holder keeps their rhythm. On a
+/// store with no SQLite file (<paramref name="files"/> null) only the lease and prunes run; the steps on the file are
+/// the server's own business there.
 /// </summary>
-internal sealed class MaintenanceRunner(JobStore store, QueueMaintenance maintenance, MaintenanceOptions options, ILogger logger)
+internal sealed class MaintenanceRunner(IMaintenanceStore store, JobStore? files, QueueMaintenance maintenance, MaintenanceOptions options, ILogger logger)
 {
     public const string LeaseName = "maintenance";
     private const int VacuumStepPages = 2000;
@@ -24,6 +27,12 @@ internal sealed class MaintenanceRunner(JobStore store, QueueMaintenance mainten
     private DateTimeOffset? _nextBackup;
     private long? _versionAfterOwnWrites;
     private string? _databasePath;
+
+    /// <summary>Maintenance of the SQLite store, whose file the file steps work on.</summary>
+    public MaintenanceRunner(JobStore store, QueueMaintenance maintenance, MaintenanceOptions options, ILogger logger)
+        : this(store, store, maintenance, options, logger)
+    {
+    }
 
     public string Owner => _owner;
 
@@ -70,15 +79,21 @@ internal sealed class MaintenanceRunner(JobStore store, QueueMaintenance mainten
 
     /// <summary>
     /// The file's data version, or null when it cannot be read: outside a round's error handling, so a file that
-    /// cannot be read must not end the loop (the round then fails, is logged and retried).
+    /// cannot be read must not end the loop (the round then fails, is logged and retried). Only the checkpoint step
+    /// reads it, so there is nothing to read without a file.
     /// </summary>
     private long? ReadDataVersion()
     {
+        if (files is null)
+        {
+            return null;
+        }
+
         try
         {
-            return store.IsMemory ? 0 : store.ReadDataVersion();
+            return files.IsMemory ? 0 : files.ReadDataVersion();
         }
-        catch (SqliteException)
+        catch (DbException)
         {
             return null;
         }
@@ -110,7 +125,7 @@ internal sealed class MaintenanceRunner(JobStore store, QueueMaintenance mainten
                 return;
             }
 
-            if (now >= _nextCheckpoint)
+            if (files is not null && now >= _nextCheckpoint)
             {
                 task = "checkpoint";
                 _nextCheckpoint = now + options.CheckpointInterval;
@@ -124,7 +139,7 @@ internal sealed class MaintenanceRunner(JobStore store, QueueMaintenance mainten
                 await PruneAsync(lease, cancellationToken).ConfigureAwait(false);
             }
 
-            if (_nextIntegrity is { } integrity && now >= integrity)
+            if (files is not null && _nextIntegrity is { } integrity && now >= integrity)
             {
                 task = MaintenanceRuns.Integrity;
                 _nextIntegrity = now + options.IntegrityCheckInterval!.Value;
@@ -132,7 +147,7 @@ internal sealed class MaintenanceRunner(JobStore store, QueueMaintenance mainten
                 await using (lease.KeepAlive(options.LeaseDuration / 3).ConfigureAwait(false))
                 {
                     result = await maintenance.RecordedAsync(task, _owner,
-                        () => FileCare.CheckIntegrityAsync(store, IntegrityLevel.Quick, cancellationToken),
+                        () => FileCare.CheckIntegrityAsync(files, IntegrityLevel.Quick, cancellationToken),
                         r => (r.Ok, QueueMaintenance.Describe(r)), cancellationToken).ConfigureAwait(false);
                 }
 
@@ -142,11 +157,11 @@ internal sealed class MaintenanceRunner(JobStore store, QueueMaintenance mainten
                 }
             }
 
-            if (_nextBackup is { } backup && now >= backup)
+            if (files is not null && _nextBackup is { } backup && now >= backup)
             {
                 task = MaintenanceRuns.Backup;
                 _nextBackup = now + options.BackupInterval!.Value;
-                await BackupAsync(lease, now, cancellationToken).ConfigureAwait(false);
+                await BackupAsync(files, lease, now, cancellationToken).ConfigureAwait(false);
             }
         }
         catch (MaintenanceLeaseLostException)
@@ -178,22 +193,31 @@ internal sealed class MaintenanceRunner(JobStore store, QueueMaintenance mainten
 
     private async Task ScheduleFromRecordedRunsAsync(DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var info = await FileCare.GetStorageInfoAsync(store, null, cancellationToken).ConfigureAwait(false);
-        _databasePath = info.Path;
-        _nextCheckpoint = now;
         _nextPrune = now;
-        _nextIntegrity = NextFrom(info, MaintenanceRuns.Integrity, options.IntegrityCheckInterval, now);
-        _nextBackup = NextFrom(info, MaintenanceRuns.Backup, options.BackupInterval, now);
+        if (files is null)
+        {
+            // Checkpoints, integrity checks and backups are the file's; a server database has its own tools for them.
+            _nextCheckpoint = DateTimeOffset.MaxValue;
+            _nextIntegrity = null;
+            _nextBackup = null;
+            return;
+        }
+
+        _nextCheckpoint = now;
+        var info = await FileCare.GetStorageInfoAsync(files, null, cancellationToken).ConfigureAwait(false);
+        _databasePath = info.Path;
+        _nextIntegrity = NextFrom(info.LastRuns, MaintenanceRuns.Integrity, options.IntegrityCheckInterval, now);
+        _nextBackup = NextFrom(info.LastRuns, MaintenanceRuns.Backup, options.BackupInterval, now);
     }
 
-    private static DateTimeOffset? NextFrom(StorageInfo info, string task, TimeSpan? interval, DateTimeOffset now)
+    private static DateTimeOffset? NextFrom(IReadOnlyList<MaintenanceRun> runs, string task, TimeSpan? interval, DateTimeOffset now)
     {
         if (interval is not { } every)
         {
             return null;
         }
 
-        var last = info.LastRuns.FirstOrDefault(r => r.Task == task);
+        var last = runs.FirstOrDefault(r => r.Task == task);
         return last is null ? now : last.StartedAt + every;
     }
 
@@ -203,7 +227,7 @@ internal sealed class MaintenanceRunner(JobStore store, QueueMaintenance mainten
     /// </summary>
     private async Task CheckpointAsync(long? version, CancellationToken cancellationToken)
     {
-        if (store.IsMemory)
+        if (files is null || files.IsMemory)
         {
             return;
         }
@@ -221,7 +245,7 @@ internal sealed class MaintenanceRunner(JobStore store, QueueMaintenance mainten
         // A truncation holds the write lock while it copies what is left and waits for readers: only once a passive pass
         // has caught up, so that little is left, and never while a reader still needs part of the WAL (it would wait
         // out its timeout with every writer blocked, and fail).
-        var result = await Checkpoints.RunAsync(store, mode, Checkpoints.DefaultBusyTimeout, cancellationToken, truncateOnlyWhenCaughtUp: true).ConfigureAwait(false);
+        var result = await Checkpoints.RunAsync(files, mode, Checkpoints.DefaultBusyTimeout, cancellationToken, truncateOnlyWhenCaughtUp: true).ConfigureAwait(false);
         maintenance.LastCheckpoint = result;
         logger.Checkpointed(store.DataSource, mode.ToString(), result.CheckpointedFrames, result.LogFrames, result.Busy, result.WalBytesAfter);
         if (result.WalBytesAfter > options.WalSizeLimitBytes && result.Busy)
@@ -242,8 +266,13 @@ internal sealed class MaintenanceRunner(JobStore store, QueueMaintenance mainten
 
         logger.Pruned(store.DataSource, pruned.Total, pruned.Completed, pruned.Cancelled, pruned.Dead, pruned.Batches, pruned.LongestBatch.TotalMilliseconds);
 
+        if (files is null)
+        {
+            return;
+        }
+
         // Free pages are given back in steps, each its own short write, once they are more than a tenth of the file.
-        var info = await FileCare.GetStorageInfoAsync(store, null, cancellationToken).ConfigureAwait(false);
+        var info = await FileCare.GetStorageInfoAsync(files, null, cancellationToken).ConfigureAwait(false);
         if (info.AutoVacuum != AutoVacuumMode.Incremental || info.FreePages * 10 <= info.PageCount)
         {
             return;
@@ -255,7 +284,7 @@ internal sealed class MaintenanceRunner(JobStore store, QueueMaintenance mainten
             VacuumResult last;
             do
             {
-                last = await FileCare.IncrementalVacuumAsync(store, VacuumStepPages, lease, cancellationToken).ConfigureAwait(false);
+                last = await FileCare.IncrementalVacuumAsync(files, VacuumStepPages, lease, cancellationToken).ConfigureAwait(false);
                 first ??= last;
             }
             while (last.FreePagesAfter > 0 && last.FreePagesAfter < last.FreePagesBefore);
@@ -264,14 +293,14 @@ internal sealed class MaintenanceRunner(JobStore store, QueueMaintenance mainten
         }, r => (true, QueueMaintenance.Describe(r, "incremental")), cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task BackupAsync(MaintenanceLease lease, DateTimeOffset now, CancellationToken cancellationToken)
+    private async Task BackupAsync(JobStore file, MaintenanceLease lease, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var directory = options.BackupDirectory!;
         var path = Path.Combine(directory, Backups.ScheduledName(_databasePath, now));
         BackupResult result;
         await using (lease.KeepAlive(options.LeaseDuration / 3).ConfigureAwait(false))
         {
-            result = await maintenance.RecordedAsync(MaintenanceRuns.Backup, _owner, () => Backups.BackupAsync(store, path, cancellationToken),
+            result = await maintenance.RecordedAsync(MaintenanceRuns.Backup, _owner, () => Backups.BackupAsync(file, path, cancellationToken),
                 r => (true, QueueMaintenance.Describe(r)), cancellationToken).ConfigureAwait(false);
         }
 
@@ -279,11 +308,7 @@ internal sealed class MaintenanceRunner(JobStore store, QueueMaintenance mainten
 
         // Old backups are deleted only by the holder of the lease, checked in a write of its own: a process that stalled
         // through its backup must not thin out the backups of the one that took over.
-        await store.WriteAsync(lease, static (s, tx, l) =>
-        {
-            l.Check(s, tx);
-            return 0;
-        }, cancellationToken).ConfigureAwait(false);
+        await lease.CheckAsync(cancellationToken).ConfigureAwait(false);
         Backups.DeleteOld(directory, _databasePath, options.BackupsToKeep);
     }
 

@@ -1,7 +1,6 @@
 using System.Diagnostics;
-using Dapper;
 using SqliteQueue.Internal.Storage;
-using SqliteQueue.Internal.Storage.Maintenance;
+using SqliteQueue.Internal.Stores;
 using SqliteQueue.Maintenance;
 
 namespace SqliteQueue.Internal.Maintenance;
@@ -16,43 +15,31 @@ internal static class Pruner
     /// <summary>The least the throughput series is kept, whatever the retention.</summary>
     public static readonly TimeSpan MinThroughputKept = TimeSpan.FromDays(14);
 
-    public static async Task<PruneResult> PruneAsync(JobStore store, RetentionOptions retention, MaintenanceLease? fence, CancellationToken cancellationToken)
+    public static async Task<PruneResult> PruneAsync(IMaintenanceStore store, RetentionOptions retention, MaintenanceLease? fence, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
         var now = store.NowMs;
-        var cutoffs = new Cutoffs(
+        var cutoffs = new PruneCutoffs(
             Before(now, retention.Completed), Before(now, retention.Cancelled), Before(now, retention.Dead));
         var counts = new long[3];
         var sweep = new WindowSweep();
         if (cutoffs.Latest > long.MinValue)
         {
-            await sweep.RunAsync(store, (cutoffs, counts), static (s, tx, a, from, to) =>
+            await sweep.RunAsync(store, (store, cutoffs, counts, fence), static async (a, from, to, ct) =>
             {
-                var changed = 0L;
-                foreach (var state in tx.Connection!.Query<string>(new CommandDefinition(s.Sql[MaintenanceSql.PruneWindow], new
-                {
-                    from, to,
-                    completed_before = a.cutoffs.Completed, cancelled_before = a.cutoffs.Cancelled, dead_before = a.cutoffs.Dead,
-                }, tx)))
-                {
-                    a.counts[state == States.Completed ? 0 : state == States.Cancelled ? 1 : 2]++;
-                    changed++;
-                }
-
-                var next = tx.Connection!.ExecuteScalar<long?>(new CommandDefinition(s.Sql[MaintenanceSql.CreatedAtAfter], new { id = to }, tx));
-                return new WindowSweep.Step(changed, next is null || next > a.cutoffs.Latest);
-            }, fence, wakes: null, cancellationToken).ConfigureAwait(false);
+                var w = await a.store.PruneWindowAsync(a.cutoffs, from, to, a.fence, ct).ConfigureAwait(false);
+                a.counts[0] += w.Completed;
+                a.counts[1] += w.Cancelled;
+                a.counts[2] += w.Dead;
+                return new WindowSweep.Step(w.Completed + w.Cancelled + w.Dead, w.Done, w.Took);
+            }, cancellationToken).ConfigureAwait(false);
         }
 
         // The throughput series goes by a range of its primary key, in one short write of its own (not counted in
         // Batches, which are the job deletes).
         if (ThroughputBefore(now, retention) is { } beforeMinute)
         {
-            await store.WriteAsync((fence, beforeMinute), static (s, tx, a) =>
-            {
-                a.fence?.Check(s, tx);
-                return tx.Connection!.Execute(new CommandDefinition(s.Sql[MaintenanceSql.PruneThroughput], new { before_minute = a.beforeMinute }, tx));
-            }, cancellationToken).ConfigureAwait(false);
+            await store.PruneThroughputAsync(beforeMinute, fence, cancellationToken).ConfigureAwait(false);
         }
 
         return new PruneResult(counts[0], counts[1], counts[2], sweep.Windows, sweep.Longest, clock.Elapsed);
@@ -77,8 +64,4 @@ internal static class Pruner
     private static long Before(long now, TimeSpan? retention) =>
         retention is { } r ? now - (long)r.TotalMilliseconds : long.MinValue;
 
-    private readonly record struct Cutoffs(long Completed, long Cancelled, long Dead)
-    {
-        public long Latest => Math.Max(Completed, Math.Max(Cancelled, Dead));
-    }
 }

@@ -1,14 +1,29 @@
 using SqliteQueue.Internal.Storage;
+using SqliteQueue.Internal.Stores;
 using SqliteQueue.Maintenance;
 
 namespace SqliteQueue.Internal.Maintenance;
 
-/// <summary>The public maintenance operations: input checked here, work done by the task classes beside this one.</summary>
-internal sealed class QueueMaintenance(JobStore store) : IQueueMaintenance
+/// <summary>
+/// The public maintenance operations: input checked here, work done by the task classes beside this one. The
+/// operations on jobs and the run records work on any <see cref="IMaintenanceStore"/>; the ones on the database file
+/// (checkpoints, vacuums, backups, integrity checks, storage information) need the SQLite store as
+/// <paramref name="files"/>, and throw <see cref="NotSupportedException"/> without it.
+/// </summary>
+internal sealed class QueueMaintenance(IMaintenanceStore store, JobStore? files) : IQueueMaintenance
 {
     private static readonly TimeSpan MaxRetention = TimeSpan.FromDays(3650);
     private static readonly TimeSpan MaxBusyTimeout = TimeSpan.FromMinutes(1);
     private CheckpointResult? _lastCheckpoint;
+
+    /// <summary>Maintenance of the SQLite store, whose file is also the one the file operations work on.</summary>
+    public QueueMaintenance(JobStore store)
+        : this(store, store)
+    {
+    }
+
+    /// <summary>The SQLite store whose file the file operations work on; null on a server database.</summary>
+    public JobStore? Files => files;
 
     /// <summary>The last checkpoint the maintenance policy of this process ran, shown in <see cref="StorageInfo"/>.</summary>
     public CheckpointResult? LastCheckpoint
@@ -37,7 +52,7 @@ internal sealed class QueueMaintenance(JobStore store) : IQueueMaintenance
             Guard.InRange(timeout, TimeSpan.Zero, MaxBusyTimeout, nameof(busyTimeout));
         }
 
-        return Checkpoints.RunAsync(store, mode, busyTimeout ?? Checkpoints.DefaultBusyTimeout, cancellationToken);
+        return Checkpoints.RunAsync(FileStore("Checkpointing", "the server's own write-ahead log settings"), mode, busyTimeout ?? Checkpoints.DefaultBusyTimeout, cancellationToken);
     }
 
     public async Task<VacuumResult> IncrementalVacuumAsync(int? maxPages = null, CancellationToken cancellationToken = default)
@@ -47,18 +62,23 @@ internal sealed class QueueMaintenance(JobStore store) : IQueueMaintenance
             Guard.InRange(max, 1, 1_000_000, nameof(maxPages));
         }
 
-        return await RecordedAsync(MaintenanceRuns.Vacuum, MaintenanceRuns.ByHand, () => FileCare.IncrementalVacuumAsync(store, maxPages, fence: null, cancellationToken),
+        var file = FileStore("An incremental vacuum", "the server's own VACUUM (autovacuum on PostgreSQL)");
+        return await RecordedAsync(MaintenanceRuns.Vacuum, MaintenanceRuns.ByHand, () => FileCare.IncrementalVacuumAsync(file, maxPages, fence: null, cancellationToken),
             r => (true, Describe(r, "incremental")), cancellationToken).ConfigureAwait(false);
     }
 
-    public Task<VacuumResult> VacuumAsync(CancellationToken cancellationToken = default) =>
-        RecordedAsync(MaintenanceRuns.Vacuum, MaintenanceRuns.ByHand, () => FileCare.VacuumAsync(store, cancellationToken),
+    public Task<VacuumResult> VacuumAsync(CancellationToken cancellationToken = default)
+    {
+        var file = FileStore("A vacuum", "the server's own VACUUM (VACUUM FULL on PostgreSQL)");
+        return RecordedAsync(MaintenanceRuns.Vacuum, MaintenanceRuns.ByHand, () => FileCare.VacuumAsync(file, cancellationToken),
             r => (true, Describe(r, "full")), cancellationToken);
+    }
 
     public async Task<BackupResult> BackupAsync(string destinationPath, CancellationToken cancellationToken = default)
     {
         ValidatePath(destinationPath, nameof(destinationPath));
-        return await RecordedAsync(MaintenanceRuns.Backup, MaintenanceRuns.ByHand, () => Backups.BackupAsync(store, destinationPath, cancellationToken),
+        var file = FileStore("A backup", "the server's own backup tools (pg_dump or pg_basebackup on PostgreSQL)");
+        return await RecordedAsync(MaintenanceRuns.Backup, MaintenanceRuns.ByHand, () => Backups.BackupAsync(file, destinationPath, cancellationToken),
             r => (true, Describe(r)), cancellationToken).ConfigureAwait(false);
     }
 
@@ -69,12 +89,13 @@ internal sealed class QueueMaintenance(JobStore store) : IQueueMaintenance
             throw new ArgumentOutOfRangeException(nameof(level), level, "Unknown integrity level.");
         }
 
-        return await RecordedAsync(MaintenanceRuns.Integrity, MaintenanceRuns.ByHand, () => FileCare.CheckIntegrityAsync(store, level, cancellationToken),
+        var file = FileStore("An integrity check", "the server's own checks (amcheck on PostgreSQL)");
+        return await RecordedAsync(MaintenanceRuns.Integrity, MaintenanceRuns.ByHand, () => FileCare.CheckIntegrityAsync(file, level, cancellationToken),
             r => (r.Ok, Describe(r)), cancellationToken).ConfigureAwait(false);
     }
 
     public Task<StorageInfo> GetStorageInfoAsync(CancellationToken cancellationToken = default) =>
-        FileCare.GetStorageInfoAsync(store, LastCheckpoint, cancellationToken);
+        FileCare.GetStorageInfoAsync(FileStore("Storage information", "the server's own statistics views"), LastCheckpoint, cancellationToken);
 
     public Task<long> RetryJobsAsync(JobFilter filter, CancellationToken cancellationToken = default)
     {
@@ -164,6 +185,10 @@ internal sealed class QueueMaintenance(JobStore store) : IQueueMaintenance
         await MaintenanceRuns.RecordAsync(store, task, started, ok, summary, owner, cancellationToken).ConfigureAwait(false);
         return result;
     }
+
+    /// <summary>The SQLite store for an operation on its file; on a server database, the exception that says what to use instead.</summary>
+    private JobStore FileStore(string operation, string instead) =>
+        files ?? throw new NotSupportedException(Errors.SqliteFileOnly(operation, instead));
 
     public static void ValidateRetention(RetentionOptions retention, string paramName)
     {

@@ -1,8 +1,4 @@
-using System.Diagnostics;
-using Dapper;
-using Microsoft.Data.Sqlite;
-using SqliteQueue.Internal.Storage;
-using SqliteQueue.Internal.Storage.Maintenance;
+using SqliteQueue.Internal.Stores;
 
 namespace SqliteQueue.Internal.Maintenance;
 
@@ -28,8 +24,8 @@ internal sealed class WindowSweep
     private static readonly TimeSpan MinPause = TimeSpan.FromMilliseconds(1);
     private static readonly TimeSpan MaxPause = TimeSpan.FromMilliseconds(100);
 
-    /// <summary>What one window did: the rows it changed, and whether the sweep can stop here.</summary>
-    public readonly record struct Step(long Changed, bool Done);
+    /// <summary>What one window did: the rows it changed, whether the sweep can stop here, and how long its statements took.</summary>
+    public readonly record struct Step(long Changed, bool Done, TimeSpan Took);
 
     /// <summary>Write transactions used.</summary>
     public int Windows { get; private set; }
@@ -41,23 +37,21 @@ internal sealed class WindowSweep
     public long Changed { get; private set; }
 
     /// <summary>
-    /// Runs <paramref name="window"/> over every window from the lowest id to the highest one present when the sweep
-    /// starts (jobs added later are not this sweep's business), checking <paramref name="fence"/> first in each.
+    /// Runs <paramref name="window"/>, one write each, over every window of ids (after its first argument, up to its
+    /// second) from the lowest id to the highest one present when the sweep starts (jobs added later are not this
+    /// sweep's business).
     /// </summary>
     public async Task RunAsync<TState>(
-        JobStore store, TState state, Func<JobStore, SqliteTransaction, TState, long, long, Step> window,
-        MaintenanceLease? fence, string? wakes, CancellationToken cancellationToken)
+        IMaintenanceStore store, TState state, Func<TState, long, long, CancellationToken, Task<Step>> window, CancellationToken cancellationToken)
     {
-        var (min, max) = await store.ReadAsync(0, static (s, c, _) =>
-            c.QueryFirst<(long?, long?)>(new CommandDefinition(s.Sql[MaintenanceSql.IdBounds])), cancellationToken).ConfigureAwait(false);
-        if (min is null || max is null)
+        if (await store.ReadJobIdBoundsAsync(cancellationToken).ConfigureAwait(false) is not var (min, max))
         {
             return;
         }
 
-        var from = min.Value - 1;
+        var from = min - 1;
         var size = FirstWindow;
-        while (from < max.Value)
+        while (from < max)
         {
             cancellationToken.ThrowIfCancellationRequested();
             for (var waited = 0; store.WaitingWrites > 0 && waited < MaxWaitForWriters.TotalMilliseconds; waited++)
@@ -65,14 +59,9 @@ internal sealed class WindowSweep
                 await Task.Delay(TimeSpan.FromMilliseconds(1), TimeProvider.System, cancellationToken).ConfigureAwait(false);
             }
 
-            var to = Math.Min(from + size, max.Value);
-            var (step, took) = await store.WriteAsync((state, window, fence, from, to), static (s, tx, a) =>
-            {
-                a.fence?.Check(s, tx);
-                var clock = Stopwatch.StartNew();
-                var step = a.window(s, tx, a.state, a.from, a.to);
-                return (step, clock.Elapsed);
-            }, wakes, cancellationToken).ConfigureAwait(false);
+            var to = Math.Min(from + size, max);
+            var step = await window(state, from, to, cancellationToken).ConfigureAwait(false);
+            var took = step.Took;
 
             Windows++;
             Changed += step.Changed;

@@ -1,14 +1,12 @@
-using Dapper;
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 using SqliteQueue.Internal.Storage;
-using SqliteQueue.Internal.Storage.Monitoring;
+using SqliteQueue.Internal.Stores;
 using SqliteQueue.Monitoring;
 
 namespace SqliteQueue.Internal.Monitoring;
 
 /// <summary>The public monitor: the worker registry's live rows, the health check's read and rules, and the throughput series.</summary>
-internal sealed class QueueMonitor(JobStore store, ILogger logger) : IQueueMonitor
+internal sealed class QueueMonitor(IMonitorStore store, ILogger logger) : IQueueMonitor
 {
     private const long MsPerMinute = 60_000;
 
@@ -16,7 +14,7 @@ internal sealed class QueueMonitor(JobStore store, ILogger logger) : IQueueMonit
     private static readonly TimeSpan MaxThroughputSpan = TimeSpan.FromDays(31);
 
     public async Task<IReadOnlyList<WorkerInfo>> ListWorkersAsync(CancellationToken cancellationToken = default) =>
-        await store.ReadAsync(0, static (s, c, _) => WorkerRegistry.ListLive(s, c, s.NowMs), cancellationToken).ConfigureAwait(false);
+        await store.ListLiveWorkersAsync(cancellationToken).ConfigureAwait(false);
 
     public async Task<QueueHealthReport> CheckHealthAsync(QueueHealthOptions? options = null, CancellationToken cancellationToken = default)
     {
@@ -26,7 +24,7 @@ internal sealed class QueueMonitor(JobStore store, ILogger logger) : IQueueMonit
         QueueHealthReport report;
         try
         {
-            var reading = await ReadAsync(cancellationToken).ConfigureAwait(false);
+            var reading = await store.ReadHealthAsync(cancellationToken).ConfigureAwait(false);
             report = HealthRules.Evaluate(reading, options);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -67,17 +65,14 @@ internal sealed class QueueMonitor(JobStore store, ILogger logger) : IQueueMonit
             return [];
         }
 
-        List<(long Minute, string Outcome, long N)> rows = await store.ReadAsync((first, last: last + size - 1), static (s, c, range) =>
-            c.Query<(long Minute, string Outcome, long N)>(new CommandDefinition(
-                s.Sql[MonitoringSql.ThroughputSince], new { from_minute = range.first, to_minute = range.last })).AsList(),
-            cancellationToken).ConfigureAwait(false);
+        var rows = await store.ReadThroughputAsync(first, last + size - 1, cancellationToken).ConfigureAwait(false);
 
         var completed = new long[((last - first) / size) + 1];
         var failed = new long[completed.Length];
         foreach (var (minute, outcome, n) in rows)
         {
             var index = (minute - first) / size;
-            if (Outcomes.Parse(outcome) == ExecutionOutcome.Completed)
+            if (outcome == ExecutionOutcome.Completed)
             {
                 completed[index] += n;
             }
@@ -94,27 +89,5 @@ internal sealed class QueueMonitor(JobStore store, ILogger logger) : IQueueMonit
         }
 
         return buckets;
-    }
-
-    /// <summary>
-    /// Reads on a reader connection of its own rather than through the store's first-use initialization, which
-    /// would migrate the file: a check never writes. A memory database has only the writer's connection to read on.
-    /// </summary>
-    private Task<HealthReading> ReadAsync(CancellationToken cancellationToken)
-    {
-        if (store.IsMemory)
-        {
-            return store.ReadAsync(0, static (s, c, _) => HealthReading.Read(s, c, s.NowMs), cancellationToken);
-        }
-
-        try
-        {
-            using var connection = store.Connections.OpenReader();
-            return Task.FromResult(HealthReading.Read(store, connection, store.NowMs));
-        }
-        catch (SqliteException ex)
-        {
-            throw StoreErrors.Translate(ex, store.DataSource);
-        }
     }
 }

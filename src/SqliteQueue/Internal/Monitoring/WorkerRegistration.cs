@@ -1,7 +1,5 @@
-using Dapper;
 using Microsoft.Extensions.Logging;
-using SqliteQueue.Internal.Storage;
-using SqliteQueue.Internal.Storage.Monitoring;
+using SqliteQueue.Internal.Stores;
 
 namespace SqliteQueue.Internal.Monitoring;
 
@@ -14,7 +12,7 @@ namespace SqliteQueue.Internal.Monitoring;
 /// </summary>
 internal sealed class WorkerRegistration
 {
-    private readonly JobStore _store;
+    private readonly IMonitorStore _store;
     private readonly string _id;
     private readonly string _queues;
     private readonly int _concurrency;
@@ -22,7 +20,7 @@ internal sealed class WorkerRegistration
     private readonly TimeSpan _interval;
     private long _startedAt;
 
-    public WorkerRegistration(JobStore store, string workerId, IReadOnlyList<string> queues, int concurrency, ILogger logger)
+    public WorkerRegistration(IMonitorStore store, string workerId, IReadOnlyList<string> queues, int concurrency, ILogger logger)
     {
         _store = store;
         _id = workerId;
@@ -70,8 +68,7 @@ internal sealed class WorkerRegistration
     {
         try
         {
-            await _store.WriteAsync(_id, static (s, tx, id) =>
-                tx.Connection!.Execute(new CommandDefinition(s.Sql[MonitoringSql.DeleteWorker], new { id }, tx)), CancellationToken.None).ConfigureAwait(false);
+            await _store.DeleteWorkerAsync(_id, CancellationToken.None).ConfigureAwait(false);
             _logger.WorkerUnregistered(_id);
         }
         catch (Exception ex)
@@ -82,27 +79,12 @@ internal sealed class WorkerRegistration
 
     private async Task<bool> WriteAsync(CancellationToken cancellationToken)
     {
-        List<ExpiredRow> expired;
+        IReadOnlyList<ExpiredWorker> expired;
         try
         {
-            expired = await _store.WriteAsync(this, static (s, tx, r) =>
-            {
-                var now = s.NowMs;
-                var c = tx.Connection!;
-                var gone = c.Query<ExpiredRow>(new CommandDefinition(s.Sql[MonitoringSql.DeleteExpiredWorkers], new { now }, tx)).ToList();
-                c.Execute(new CommandDefinition(s.Sql[MonitoringSql.UpsertWorker], new
-                {
-                    id = r._id,
-                    host = Host,
-                    process_id = Environment.ProcessId,
-                    queues = r._queues,
-                    concurrency = r._concurrency,
-                    started_at = r._startedAt,
-                    now,
-                    expires_at = now + (long)(r._interval * WorkerRegistry.ExpiryBeats).TotalMilliseconds,
-                }, tx));
-                return gone;
-            }, cancellationToken).ConfigureAwait(false);
+            expired = await _store.WriteWorkerAsync(
+                new WorkerBeat(_id, Host, Environment.ProcessId, _queues, _concurrency, _startedAt, (long)(_interval * WorkerRegistry.ExpiryBeats).TotalMilliseconds),
+                cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -124,14 +106,5 @@ internal sealed class WorkerRegistration
         }
 
         return true;
-    }
-
-    private sealed class ExpiredRow
-    {
-        public string Id { get; set; } = "";
-
-        public string Host { get; set; } = "";
-
-        public long ProcessId { get; set; }
     }
 }

@@ -1,13 +1,10 @@
 using System.Text.Json;
-using Dapper;
-using Microsoft.Data.Sqlite;
 using SqliteQueue.Internal.Storage;
-using SqliteQueue.Internal.Storage.Monitoring;
 using SqliteQueue.Monitoring;
 
 namespace SqliteQueue.Internal.Monitoring;
 
-/// <summary>The rows of <c>{prefix}workers</c>: how a registration is written and how the live ones are read.</summary>
+/// <summary>The worker registry's rules, whatever the store: how long a row lives and how its queues are written and read.</summary>
 internal static class WorkerRegistry
 {
     /// <summary>A row lives this many beats past its last one, so one or two late beats (a busy file, a GC pause) do not drop it.</summary>
@@ -15,12 +12,9 @@ internal static class WorkerRegistry
 
     public static string QueuesToText(IReadOnlyList<string> queues) => JsonSerializer.Serialize(queues, MonitoringJson.Default.IReadOnlyListString);
 
-    public static List<WorkerInfo> ListLive(JobStore s, SqliteConnection c, long now) =>
-        c.Query<WorkerRow>(new CommandDefinition(s.Sql[MonitoringSql.ListLiveWorkers], new { now }))
-            .Select(r => new WorkerInfo(
-                r.Id, r.Host, (int)r.ProcessId, ReadQueues(r.Queues), (int)r.Concurrency,
-                Times.FromMs(r.StartedAt), Times.FromMs(r.HeartbeatAt), Times.FromMs(r.ExpiresAt)))
-            .ToList();
+    /// <summary>A registry row as the monitor reports it.</summary>
+    public static WorkerInfo ToInfo(string id, string host, long processId, string queues, long concurrency, long startedAt, long heartbeatAt, long expiresAt) =>
+        new(id, host, (int)processId, ReadQueues(queues), (int)concurrency, Times.FromMs(startedAt), Times.FromMs(heartbeatAt), Times.FromMs(expiresAt));
 
     /// <summary>The queues column as written by a worker; a row written by hand that is not a JSON list reads as its one queue.</summary>
     private static IReadOnlyList<string> ReadQueues(string text)
@@ -33,25 +27,6 @@ internal static class WorkerRegistry
         {
             return [text];
         }
-    }
-
-    private sealed class WorkerRow
-    {
-        public string Id { get; set; } = "";
-
-        public string Host { get; set; } = "";
-
-        public long ProcessId { get; set; }
-
-        public string Queues { get; set; } = "";
-
-        public long Concurrency { get; set; }
-
-        public long StartedAt { get; set; }
-
-        public long HeartbeatAt { get; set; }
-
-        public long ExpiresAt { get; set; }
     }
 }
 
