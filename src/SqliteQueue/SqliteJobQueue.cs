@@ -61,12 +61,16 @@ public sealed class SqliteJobQueue : IWorkerFactory, IDisposable, IAsyncDisposab
             _scheduler = new RecurringScheduler(recurring, _recurring, _loggerFactory.CreateLogger("SqliteQueue.Recurring"));
         }
 
-        // Maintenance and the monitor still speak SQL of their own: they come with the SQLite store.
+        // The file operations of maintenance (checkpoint, vacuum, backup, integrity) exist for the SQLite file only.
         _sqlite = _store as JobStore;
-        if (_sqlite is not null)
+        if (_store is IMaintenanceStore maintenance)
         {
-            _maintenance = new QueueMaintenance(_sqlite);
-            _monitor = new QueueMonitor(_sqlite, _loggerFactory.CreateLogger("SqliteQueue.Health"));
+            _maintenance = new QueueMaintenance(maintenance, _sqlite);
+        }
+
+        if (_store is IMonitorStore monitor)
+        {
+            _monitor = new QueueMonitor(monitor, _loggerFactory.CreateLogger("SqliteQueue.Health"));
         }
     }
 
@@ -76,11 +80,11 @@ public sealed class SqliteJobQueue : IWorkerFactory, IDisposable, IAsyncDisposab
     private readonly QueueMonitor? _monitor;
 
     /// <summary>The live workers of every process on this file, and the file's health report.</summary>
-    /// <exception cref="NotSupportedException">The store is not SQLite: the monitor does not run on it yet.</exception>
+    /// <exception cref="NotSupportedException">The store does not keep the monitor's records.</exception>
     public IQueueMonitor Monitor => _monitor ?? throw NotOnThisStore("The monitor");
 
     /// <summary>The maintenance of this store: prune, checkpoint, vacuum, back up, check, and change jobs in bulk.</summary>
-    /// <exception cref="NotSupportedException">The store is not SQLite: maintenance does not run on it yet.</exception>
+    /// <exception cref="NotSupportedException">The store does not support maintenance.</exception>
     public IQueueMaintenance Maintenance => _maintenance ?? throw NotOnThisStore("Maintenance");
 
     /// <summary>
@@ -97,7 +101,8 @@ public sealed class SqliteJobQueue : IWorkerFactory, IDisposable, IAsyncDisposab
     {
         options ??= new MaintenanceOptions();
         MaintenanceOptionsValidator.ThrowIfInvalid(options);
-        return new MaintenanceRunner(SqliteStore, (QueueMaintenance)Maintenance, options, _loggerFactory.CreateLogger("SqliteQueue.Maintenance")).RunAsync(cancellationToken);
+        var maintenance = _maintenance ?? throw NotOnThisStore("Maintenance");
+        return new MaintenanceRunner((IMaintenanceStore)_store, _sqlite, maintenance, options, _loggerFactory.CreateLogger("SqliteQueue.Maintenance")).RunAsync(cancellationToken);
     }
 
     /// <summary>The producer side of this store.</summary>
@@ -120,14 +125,14 @@ public sealed class SqliteJobQueue : IWorkerFactory, IDisposable, IAsyncDisposab
 
     internal RecurringScheduler Scheduler => _scheduler ?? throw NotOnThisStore("Recurring jobs");
 
-    /// <summary>Whether this queue runs on the SQLite store, which maintenance and the monitor need for now.</summary>
-    internal bool IsSqlite => _sqlite is not null;
+    /// <summary>Whether this queue's store supports maintenance.</summary>
+    internal bool HasMaintenance => _maintenance is not null;
 
     /// <summary>Whether this queue's store keeps recurring jobs.</summary>
     internal bool HasRecurring => _recurring is not null;
 
-    private static NotSupportedException NotOnThisStore(string part) =>
-        new($"{part} run on the SQLite store only for now; this queue uses another store.");
+    private NotSupportedException NotOnThisStore(string part) =>
+        new($"{part} is not supported by this queue's store ({_store.GetType().Name}) yet.");
 
     /// <summary>
     /// Calls <paramref name="observer"/> after each change in a job's life made by this process (enqueued, started,

@@ -7,5 +7,5 @@ internal sealed class MaintenanceHostedService(SqliteJobQueue queue, SqliteQueue
 {
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
         // Maintenance is on by default in every host: on a store it does not run on yet it stands aside, rather than fail the host.
-        options.Enabled && queue.IsSqlite ? queue.RunMaintenanceAsync(options, stoppingToken) : Task.CompletedTask;
+        options.Enabled && queue.HasMaintenance ? queue.RunMaintenanceAsync(options, stoppingToken) : Task.CompletedTask;
 }

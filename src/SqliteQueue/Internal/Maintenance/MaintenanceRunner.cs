@@ -28,12 +28,6 @@ internal sealed class MaintenanceRunner(IMaintenanceStore store, JobStore? files
     private long? _versionAfterOwnWrites;
     private string? _databasePath;
 
-    /// <summary>Maintenance of the SQLite store, whose file the file steps work on.</summary>
-    public MaintenanceRunner(JobStore store, QueueMaintenance maintenance, MaintenanceOptions options, ILogger logger)
-        : this(store, store, maintenance, options, logger)
-    {
-    }
-
     public string Owner => _owner;
 
     public async Task RunAsync(CancellationToken cancellationToken)

@@ -16,12 +16,6 @@ internal sealed class QueueMaintenance(IMaintenanceStore store, JobStore? files)
     private static readonly TimeSpan MaxBusyTimeout = TimeSpan.FromMinutes(1);
     private CheckpointResult? _lastCheckpoint;
 
-    /// <summary>Maintenance of the SQLite store, whose file is also the one the file operations work on.</summary>
-    public QueueMaintenance(JobStore store)
-        : this(store, store)
-    {
-    }
-
     /// <summary>The SQLite store whose file the file operations work on; null on a server database.</summary>
     public JobStore? Files => files;
 

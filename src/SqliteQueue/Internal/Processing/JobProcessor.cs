@@ -53,8 +53,7 @@ internal sealed class JobProcessor
             BackoffPolicy = options.BackoffPolicy,
         });
         _prefetch = new PrefetchGauge(options.Prefetch);
-        // The workers table is the SQLite store's until the monitor moves behind the store seam.
-        _registration = _store is JobStore sqlite ? new WorkerRegistration(sqlite, _worker.WorkerId, options.Queues, options.Concurrency, _logger) : null;
+        _registration = _store is IMonitorStore monitor ? new WorkerRegistration(monitor, _worker.WorkerId, options.Queues, options.Concurrency, _logger) : null;
         _heartbeat = new LeaseHeartbeat(_worker, _store.Time, options.HeartbeatInterval ?? options.LeaseDuration / 3, _running, _logger);
         _dispatcher = new SlotDispatcher(options.Concurrency, _worker, _running, Forget, _logger);
         _runner = new JobRunner(_store, _worker, registry, pipeline ?? HandlerPipeline.Empty, scopes, _dispatcher, Forget, _logger);
