@@ -22,6 +22,9 @@ internal sealed partial class PostgreSqlJobStore : IJobStore
     private readonly NpgsqlDataSource _dataSource;
     private readonly ILogger _logger;
     private readonly bool _systemClock;
+
+    // The database the queue's connections open, which an application's transaction must be on to enqueue in it.
+    private readonly string _database;
     private readonly SemaphoreSlim _initGate = new(1, 1);
     private volatile bool _initialized;
     private volatile bool _disposed;
@@ -48,6 +51,7 @@ internal sealed partial class PostgreSqlJobStore : IJobStore
         }
 
         _dataSource = builder.Build();
+        _database = builder.ConnectionStringBuilder.Database ?? builder.ConnectionStringBuilder.Username ?? "";
         Display = $"'{builder.ConnectionStringBuilder.Host}/{builder.ConnectionStringBuilder.Database ?? builder.ConnectionStringBuilder.Username}', schema '{pgOptions.Schema}'";
         Metrics = new QueueMetrics(new StoreGauges(this), context.MeterFactory);
     }

@@ -5,6 +5,7 @@ using Dapper;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 using SqliteQueue.Events;
+using SqliteQueue.Internal.Diagnostics;
 using SqliteQueue.Internal.Storage;
 using SqliteQueue.Internal.Stores;
 
@@ -329,6 +330,29 @@ internal sealed partial class QueueClient(IJobStore store, ILogger logger) : IQu
             new ArgumentException($"The payload of type {typeof(TPayload).Name} cannot be serialized to JSON: {ex.Message}", paramName, ex),
         _ => null,
     };
+
+    /// <summary>The store this client writes to, for a store's own enqueue inside an application's transaction.</summary>
+    internal IJobStore Store => store;
+
+    /// <summary>
+    /// Checks and serializes one job exactly as <see cref="EnqueueAsync{TPayload}"/> would, with the caller's trace
+    /// context, for a store that writes it inside an application's own transaction; Now is the time it was checked at.
+    /// </summary>
+    internal (JobInsert Job, long Now) Prepare<TPayload>(string type, TPayload payload, EnqueueOptions? options)
+    {
+        var json = Serialize(payload, nameof(payload), index: null);
+        return PrepareJson(type, json, options);
+    }
+
+    /// <summary>As <see cref="Prepare{TPayload}"/>, for a payload given as JSON text (checked as <see cref="EnqueueJsonAsync"/> checks it).</summary>
+    internal (JobInsert Job, long Now) PrepareJson(string type, string payloadJson, EnqueueOptions? options)
+    {
+        Guard.PayloadJson(payloadJson, store.Options.MaxPayloadLength, nameof(payloadJson));
+        var now = store.NowMs;
+        var job = Validate(type, payloadJson, options, now);
+        var (traceParent, traceState) = TraceContext.Capture(null);
+        return (traceParent is null ? job : job with { TraceParent = traceParent, TraceState = traceState }, now);
+    }
 
     /// <summary>
     /// Checks one job; parameter names are those of the public call (or of the batch element) that carried it. The
