@@ -18,7 +18,7 @@ public abstract class RecurringConformance<TStore> : ConformanceTest<TStore>
 
     // A long poll makes an idle scheduler sleep until exactly its next occurrence, so a test can see it parked there
     // before moving the clock: one that read the time before the move would set its timer a whole wait too late.
-    protected override void Configure(SqliteQueueOptions options) => options.PollInterval = TimeSpan.FromHours(12);
+    protected override void Configure(SqliteQueueOptions options) => options.PollInterval = Hour;
 
     private IRecurringJobs Recurring => Queue.Recurring;
 
@@ -232,7 +232,7 @@ public abstract class RecurringConformance<TStore> : ConformanceTest<TStore>
         await using (StartScheduler(Queue))
         {
             // Paused, nothing is due: the scheduler sleeps out its poll.
-            await ParkedAtAsync(start + TimeSpan.FromHours(12));
+            await ParkedAtAsync(start + Hour);
             Time.Advance(TimeSpan.FromMinutes(10) + TimeSpan.FromSeconds(30));
             (await Recurring.ResumeAsync("paused")).Should().BeTrue();
             var resumed = await Recurring.GetAsync("paused");
@@ -331,7 +331,8 @@ public abstract class RecurringConformance<TStore> : ConformanceTest<TStore>
         // The tick wrote 1001 entries, the skipped minutes' first: that oldest one is what the trim dropped.
         history[^1].ScheduledFor.Should().Be(start + TimeSpan.FromMinutes(6));
         history.Should().NotContain(h => h.Outcome == RecurringOutcome.SkippedMisfire);
-        (await Recurring.GetHistoryAsync("quiet")).Should().ContainSingle("another schedule's history is its own");
+        (await Recurring.GetHistoryAsync("quiet", 1000)).Should().HaveCountLessThan(10, "another schedule's history is its own")
+            .And.OnlyContain(h => h.Name == "quiet");
     }
 
     [Fact]
