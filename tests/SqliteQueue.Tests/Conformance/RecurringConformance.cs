@@ -168,6 +168,22 @@ public abstract class RecurringConformance<TStore> : ConformanceTest<TStore>
     }
 
     [Fact]
+    public async Task Two_queues_adding_the_same_new_schedules_at_once_both_succeed_and_each_name_is_stored_once()
+    {
+        await Queue.InitializeAsync();
+        await using var other = new SqliteJobQueue(NewOptions(), Time);
+        await other.InitializeAsync();
+        var names = Enumerable.Range(0, 16).Select(i => $"racing-{i}").ToList();
+
+        var upserts = names.SelectMany(n => new[] { Recurring.UpsertAsync(EveryMinute(n)), other.Recurring.UpsertAsync(EveryMinute(n)) });
+        var saved = await Task.WhenAll(upserts);
+
+        saved.Should().OnlyContain(i => i.State == RecurringJobState.Active && i.NextRunAt == Now + Minute);
+        (await Recurring.ListAsync()).Select(r => r.Name).Should().BeEquivalentTo(names);
+        (await other.Recurring.ListAsync()).Should().HaveCount(names.Count);
+    }
+
+    [Fact]
     public async Task Overlap_skip_records_an_occurrence_while_the_previous_job_is_live_and_fires_once_it_finished()
     {
         await Recurring.UpsertAsync(new RecurringJobDefinition("single", JobType, "every 1 minute") { Overlap = Overlap.Skip });
