@@ -29,6 +29,15 @@ public sealed class ManualTimeProvider : TimeProvider
         }
     }
 
+    /// <summary>How many timers are waiting to fire at exactly <paramref name="at"/>: lets a test wait until several loops are all parked.</summary>
+    public int TimersDueAt(DateTimeOffset at)
+    {
+        lock (_lock)
+        {
+            return _timers.Count(t => t.DueAt == at);
+        }
+    }
+
     /// <summary>Whether a timer is waiting to fire at or before <paramref name="at"/>: lets a test wait until a loop is parked on a wait that ends by then.</summary>
     public bool HasTimerDueBy(DateTimeOffset at)
     {
