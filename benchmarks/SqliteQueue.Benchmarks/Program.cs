@@ -18,7 +18,8 @@ using SqliteQueue.Benchmarks.EndToEnd;
 // 1,000,000-job file (see AdminDepth); `dashboard-depth` makes every request of the dashboard's pages over HTTP on the
 // same file (see DashboardDepth). `peer-pg [--connection CS] [--jobs N] [--latency-samples N] [--rounds R]` runs W1, W2
 // and W3 on the PostgreSQL store, a raw-SQL baseline, graphile-worker and pg-boss (benchmarks/peers-pg, after `npm ci`
-// there) on one server, in interleaved rounds (see PeerPostgreSql). Anything else goes to BenchmarkDotNet.
+// there) on one server, in interleaved rounds; `peer-pg-diag [--jobs N]` shows where a drain's time goes on the server
+// (see PeerPostgreSql). Anything else goes to BenchmarkDotNet.
 switch (args)
 {
     case ["peer", .. var rest]:
@@ -55,6 +56,8 @@ switch (args)
         return await SqliteQueue.Benchmarks.AdminDepth.RunAsync(rest);
     case ["peer-pg", .. var rest]:
         return await PeerPostgreSql.RunAsync(rest);
+    case ["peer-pg-diag", .. var rest]:
+        return await PeerPostgreSql.DiagnoseAsync(rest);
     case ["dashboard-depth", .. var rest]:
         return await SqliteQueue.Benchmarks.DashboardDepth.RunAsync(rest);
 }
