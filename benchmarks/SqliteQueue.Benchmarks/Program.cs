@@ -16,7 +16,10 @@ using SqliteQueue.Benchmarks.EndToEnd;
 // enqueues one at a time while worker processes (`peer-contention-worker`, its helper) drain the same file, and reports
 // their drain rate (see ContentionProbe). `admin-depth` times the reads of an operator tool and a dashboard on a
 // 1,000,000-job file (see AdminDepth); `dashboard-depth` makes every request of the dashboard's pages over HTTP on the
-// same file (see DashboardDepth). Anything else goes to BenchmarkDotNet.
+// same file (see DashboardDepth). `peer-pg [--connection CS] [--jobs N] [--latency-samples N] [--rounds R]` runs W1, W2
+// and W3 on the PostgreSQL store, a raw-SQL baseline, graphile-worker and pg-boss (benchmarks/peers-pg, after `npm ci`
+// there) on one server, in interleaved rounds; `peer-pg-diag [--jobs N]` shows where a drain's time goes on the server
+// (see PeerPostgreSql). Anything else goes to BenchmarkDotNet.
 switch (args)
 {
     case ["peer", .. var rest]:
@@ -51,6 +54,10 @@ switch (args)
         return await ContentionProbe.WorkerAsync(rest);
     case ["admin-depth", .. var rest]:
         return await SqliteQueue.Benchmarks.AdminDepth.RunAsync(rest);
+    case ["peer-pg", .. var rest]:
+        return await PeerPostgreSql.RunAsync(rest);
+    case ["peer-pg-diag", .. var rest]:
+        return await PeerPostgreSql.DiagnoseAsync(rest);
     case ["dashboard-depth", .. var rest]:
         return await SqliteQueue.Benchmarks.DashboardDepth.RunAsync(rest);
 }
