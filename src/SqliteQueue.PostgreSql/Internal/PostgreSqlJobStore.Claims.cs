@@ -158,14 +158,7 @@ internal sealed partial class PostgreSqlJobStore
     }
 
     /// <summary>The statement for a step: the per-class one when it names a priority class, else the one for its order.</summary>
-    private static string ForStep(ClaimStep step) =>
-        step.PriorityClass is not null ? PgSql.ClaimInClass : step.Order switch
-        {
-            ClaimOrder.Fifo => PgSql.ClaimFifo,
-            ClaimOrder.Lifo => PgSql.ClaimLifo,
-            ClaimOrder.Priority => PgSql.ClaimPriority,
-            _ => throw new ArgumentOutOfRangeException(nameof(step), step.Order, "Unknown claim order."),
-        };
+    private static string ForStep(ClaimStep step) => ClaimEngine.ForStep(step, PgSql.ClaimInClass, PgSql.ClaimFifo, PgSql.ClaimLifo, PgSql.ClaimPriority);
 
     private ClaimedJob ReadClaimed(NpgsqlDataReader row, int attemptOffset, long token, long now, long until) => new(
         id: row.GetInt64(0),

@@ -356,7 +356,7 @@ internal sealed class ClaimEngine(JobStore store, ILogger logger)
     }
 
     /// <summary>The statement for a step: the per-class one when it names a priority class, else the one for its order.</summary>
-    private static string ForStep(ClaimStep step, string inClass, string fifo, string lifo, string priority) =>
+    internal static string ForStep(ClaimStep step, string inClass, string fifo, string lifo, string priority) =>
         step.PriorityClass is not null ? inClass : step.Order switch
         {
             ClaimOrder.Fifo => fifo,
