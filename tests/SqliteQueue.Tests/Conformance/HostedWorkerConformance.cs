@@ -94,3 +94,5 @@ public sealed class HostedWorkerConformanceOnSqliteFile : HostedWorkerConformanc
 public sealed class HostedWorkerConformanceOnSqliteMemory : HostedWorkerConformance<SqliteMemoryStore>;
 
 public sealed class HostedWorkerConformanceOnPostgreSql : HostedWorkerConformance<PostgreSqlStore>;
+
+public sealed class HostedWorkerConformanceOnPostgreSqlPollOnly : HostedWorkerConformance<PostgreSqlPollOnlyStore>;

@@ -262,3 +262,5 @@ public sealed class JobLifecycleConformanceOnSqliteFile : JobLifecycleConformanc
 public sealed class JobLifecycleConformanceOnSqliteMemory : JobLifecycleConformance<SqliteMemoryStore>;
 
 public sealed class JobLifecycleConformanceOnPostgreSql : JobLifecycleConformance<PostgreSqlStore>;
+
+public sealed class JobLifecycleConformanceOnPostgreSqlPollOnly : JobLifecycleConformance<PostgreSqlPollOnlyStore>;

@@ -192,3 +192,5 @@ public sealed class LeaseFencingConformanceOnSqliteFile : LeaseFencingConformanc
 public sealed class LeaseFencingConformanceOnSqliteMemory : LeaseFencingConformance<SqliteMemoryStore>;
 
 public sealed class LeaseFencingConformanceOnPostgreSql : LeaseFencingConformance<PostgreSqlStore>;
+
+public sealed class LeaseFencingConformanceOnPostgreSqlPollOnly : LeaseFencingConformance<PostgreSqlPollOnlyStore>;

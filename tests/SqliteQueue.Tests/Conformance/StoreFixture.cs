@@ -78,18 +78,26 @@ public sealed class SqliteMemoryStore : StoreKind
 /// store's own migration and dropped with everything in it when the kind is disposed. Without a server the tests fail,
 /// never skip, so a green run cannot hide an untested store.
 /// </summary>
-public sealed class PostgreSqlStore : StoreKind
+public class PostgreSqlStore : StoreKind
 {
     private readonly List<PostgreSqlSchema> _schemas = [];
 
     public override string Name => "postgresql";
+
+    /// <summary>Whether the store wakes workers with LISTEN/NOTIFY, or only polls (as behind a transaction pooler).</summary>
+    protected virtual bool Notifications => true;
 
     public override Task<Action<SqliteQueueOptions>> CreateStoreAsync()
     {
         var schema = new PostgreSqlSchema();
         _schemas.Add(schema);
         var name = schema.Name;
-        return Task.FromResult<Action<SqliteQueueOptions>>(o => o.UsePostgreSql(PostgreSqlServer.ConnectionString, p => p.Schema = name));
+        var notifications = Notifications;
+        return Task.FromResult<Action<SqliteQueueOptions>>(o => o.UsePostgreSql(PostgreSqlServer.ConnectionString, p =>
+        {
+            p.Schema = name;
+            p.Notifications = notifications;
+        }));
     }
 
     public override async ValueTask DisposeAsync()
@@ -99,6 +107,15 @@ public sealed class PostgreSqlStore : StoreKind
             await schema.DisposeAsync();
         }
 
+        GC.SuppressFinalize(this);
         await base.DisposeAsync();
     }
+}
+
+/// <summary>PostgreSQL with notifications off, as behind PgBouncer in transaction mode: every wake-up comes from polling.</summary>
+public sealed class PostgreSqlPollOnlyStore : PostgreSqlStore
+{
+    public override string Name => "postgresql-poll-only";
+
+    protected override bool Notifications => false;
 }
