@@ -5,7 +5,8 @@
 #
 #   bash scripts/postgres.sh start       install Debian's postgresql package if no initdb is found (as root), then
 #                                        start a server on 127.0.0.1 (or reuse the one already running) and print
-#                                        its connection string
+#                                        its connection string; a running server whose configuration predates the
+#                                        current one (see has_current_config) is replaced by a fresh one
 #   bash scripts/postgres.sh stop        stop the server and remove the state folder; fine when nothing runs
 #   bash scripts/postgres.sh status      exit 0 when the server runs
 #   bash scripts/postgres.sh connection  print the connection string
@@ -114,6 +115,13 @@ running() {
   server_pid >/dev/null && answers
 }
 
+# The multi-host tests reach the server from network namespaces over veth pairs in 10.231.0.0/16, so the server
+# listens on every address while pg_hba admits only loopback and that range. A server set up before this rule has no
+# such pg_hba line and must be replaced rather than reused.
+has_current_config() {
+  grep -q '^host all all 10\.231\.0\.0/16 trust$' "$data/pg_hba.conf" 2>/dev/null
+}
+
 ours_or_absent() {
   [ ! -e "$state" ] || [ -f "$marker" ] || [ -z "$(ls -A "$state" 2>/dev/null)" ]
 }
@@ -175,12 +183,13 @@ start() {
   done
 
   if [ -d "$data" ] && server_pid >/dev/null; then
-    if answers; then
+    if answers && has_current_config; then
       ensure_role_and_database
       write_connection
       return 0
     fi
-    # Alive but not answering on this port (started with another port, or hung): start over.
+    # Alive but not answering on this port (started with another port, or hung), or set up by an older version of
+    # this script: start over.
     stop_server
   fi
 
@@ -203,15 +212,17 @@ start() {
   as_owner "$(tool initdb)" -D "$data" -U postgres --auth=trust --encoding=UTF8 --locale=C >"$state/initdb.log" 2>&1 ||
     { cat "$state/initdb.log" >&2; fail "initdb failed (log above)."; }
 
-  # Only 127.0.0.1 over TCP, and the socket inside the state folder so that it clashes with no other server.
+  # TCP from 127.0.0.1 and the multi-host tests' veth range only (listen_addresses takes no netmask, hence '*'), and
+  # the socket inside the state folder so that it clashes with no other server.
   cat >"$data/pg_hba.conf" <<EOF
 local all all trust
 host all all 127.0.0.1/32 trust
+host all all 10.231.0.0/16 trust
 EOF
   cat >>"$data/postgresql.conf" <<EOF
 
 # scripts/postgres.sh
-listen_addresses = '127.0.0.1'
+listen_addresses = '*'
 port = $port
 unix_socket_directories = '$state'
 max_connections = 200

@@ -13,7 +13,7 @@ using SqliteQueue;
 ///   ready            the host has started
 ///   ran &lt;id&gt;         a good job's handler ran (its completion is committed after this)
 ///   poison &lt;id&gt;      a poison job's handler is about to kill the process
-///   warn &lt;text&gt;      the library logged a warning or an error (only with --poll-ms)
+///   warn &lt;text&gt;      the library logged a warning or an error (only with --poll-ms or --postgres)
 /// It runs until killed or until its input closes. <c>--poll-ms</c> sets the worker's poll interval, which is
 /// otherwise the default.
 /// </summary>
@@ -25,7 +25,7 @@ internal static class HandlerMode
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
-        if (settings.PollMs is not null)
+        if (settings.PollMs is not null || settings.Postgres is not null)
         {
             builder.Logging.SetMinimumLevel(LogLevel.Warning);
             builder.Logging.AddProvider(new EmitLoggerProvider());
@@ -35,7 +35,7 @@ internal static class HandlerMode
         builder.Services
             .AddSqliteQueue(o =>
             {
-                o.ConnectionString = "Data Source=" + settings.DbPath;
+                settings.ApplyStore(o);
                 o.PollInterval = TimeSpan.FromMilliseconds(50);
                 if (settings.WorkerHeartbeatMs is { } beat)
                 {

@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
+using Microsoft.Extensions.DependencyInjection;
 using SqliteQueue;
+using SqliteQueue.PostgreSql;
 
 // A worker process for the multi-process tests. It claims from the queue file named by --db and writes one
 // line per event to stdout, flushed at once, so the parent test can follow it:
@@ -13,7 +15,9 @@ using SqliteQueue;
 // With --handlers it runs the hosted worker instead (see HandlerMode); with --recurring, only the recurring-job
 // scheduler, on a fast clock shared by the test's processes (see RecurringMode); with --maintenance, only the
 // queue's maintenance (see MaintenanceMode); with --enqueuer, only a client that enqueues when told (see EnqueueMode).
-// --no-maintenance turns maintenance off in the --handlers host.
+// --no-maintenance turns maintenance off in the --handlers host. --postgres <connection string> --schema <name> puts the
+// default mode and --handlers on that PostgreSQL schema instead of the file --db names (--db is then not needed).
+// A --handlers host also stops on SIGTERM, as an application under a service manager does.
 var settings = Settings.Parse(args);
 if (settings is null)
 {
@@ -41,7 +45,9 @@ if (settings.Enqueuer)
     return await EnqueueMode.RunAsync(settings);
 }
 
-await using var queue = new SqliteJobQueue(new SqliteQueueOptions { ConnectionString = "Data Source=" + settings.DbPath });
+var queueOptions = new SqliteQueueOptions();
+settings.ApplyStore(queueOptions);
+await using var queue = new SqliteJobQueue(queueOptions);
 await queue.InitializeAsync();
 var worker = queue.Create(new WorkerOptions
 {
@@ -113,12 +119,22 @@ internal partial class Program
     {
         await host.StartAsync();
         Emit("ready");
-        while (await Console.In.ReadLineAsync() is { } line && line.Trim() != "stop")
+
+        // SIGTERM makes the host's console lifetime request a stop; without watching for it here the process would
+        // keep waiting on stdin and never exit.
+        var lifetime = host.Services.GetRequiredService<Microsoft.Extensions.Hosting.IHostApplicationLifetime>();
+        var terminated = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var registration = lifetime.ApplicationStopping.Register(() => terminated.TrySetResult());
+        var told = Task.Run(async () =>
         {
-        }
+            while (await Console.In.ReadLineAsync() is { } line && line.Trim() != "stop")
+            {
+            }
+        });
+        var reason = await Task.WhenAny(told, terminated.Task) == told ? "stop" : "terminate";
 
         await host.StopAsync();
-        Emit("exit stop");
+        Emit("exit " + reason);
         return 0;
     }
 
@@ -135,10 +151,23 @@ internal partial class Program
 internal sealed record Settings(
     string DbPath, string WorkerId, int LeaseMs, int Batch, int HoldMs, int IdleExitMs, bool ControlStdin, bool Handlers, int Concurrency,
     bool Recurring = false, long SimOriginMs = 0, long RealOriginMs = 0, double Speed = 1, bool Maintenance = false, bool NoMaintenance = false,
-    int? WorkerHeartbeatMs = null, int? PollMs = null, bool Enqueuer = false)
+    int? WorkerHeartbeatMs = null, int? PollMs = null, bool Enqueuer = false, string? Postgres = null, string? Schema = null)
 {
+    /// <summary>Points <paramref name="options"/> at the PostgreSQL schema when one was given, else at the SQLite file.</summary>
+    public void ApplyStore(SqliteQueueOptions options)
+    {
+        if (Postgres is not null)
+        {
+            options.UsePostgreSql(Postgres, o => o.Schema = Schema ?? o.Schema);
+        }
+        else
+        {
+            options.ConnectionString = "Data Source=" + DbPath;
+        }
+    }
+
     public const string Usage =
-        "usage: SqliteQueue.TestWorker --db <path> --worker-id <id> [--lease-ms <n>] [--batch <n>] [--hold-ms <n>] [--idle-exit-ms <n>] [--control-stdin] [--handlers [--concurrency <n>] [--worker-heartbeat-ms <n>] [--poll-ms <n>]]"
+        "usage: SqliteQueue.TestWorker (--db <path> | --postgres <connection string> [--schema <name>]) --worker-id <id> [--lease-ms <n>] [--batch <n>] [--hold-ms <n>] [--idle-exit-ms <n>] [--control-stdin] [--handlers [--concurrency <n>] [--worker-heartbeat-ms <n>] [--poll-ms <n>]]"
         + " | --db <path> --worker-id <id> --recurring --sim-origin-ms <unix ms> --real-origin-ms <unix ms> [--speed <x>] [--control-stdin]"
         + " | --db <path> --worker-id <id> --maintenance"
         + " | --db <path> --worker-id <id> --enqueuer";
@@ -147,6 +176,7 @@ internal sealed record Settings(
     {
         string? db = null;
         string? id = null;
+        string? postgres = null, schema = null;
         int lease = 30_000, batch = 1, hold = 0, idle = 1_000, concurrency = 1;
         int? workerHeartbeat = null, poll = null;
         bool control = false, handlers = false, recurring = false, maintenance = false, noMaintenance = false, enqueuer = false;
@@ -179,6 +209,12 @@ internal sealed record Settings(
                     break;
                 case "--worker-id":
                     id = value;
+                    break;
+                case "--postgres":
+                    postgres = value;
+                    break;
+                case "--schema":
+                    schema = value;
                     break;
                 case "--lease-ms" when int.TryParse(value, CultureInfo.InvariantCulture, out var n) && n > 0:
                     lease = n;
@@ -215,11 +251,13 @@ internal sealed record Settings(
             }
         }
 
-        if (db is null || id is null || (recurring && (handlers || simOrigin is null || realOrigin is null)))
+        // The recurring, maintenance and enqueuer modes run on the SQLite file only.
+        if ((db is null && postgres is null) || id is null || (recurring && (handlers || simOrigin is null || realOrigin is null))
+            || (postgres is not null && (recurring || maintenance || enqueuer)) || (schema is not null && postgres is null))
         {
             return null;
         }
 
-        return new Settings(db, id, lease, batch, hold, idle, control, handlers, concurrency, recurring, simOrigin ?? 0, realOrigin ?? 0, speed, maintenance, noMaintenance, workerHeartbeat, poll, enqueuer);
+        return new Settings(db ?? "", id, lease, batch, hold, idle, control, handlers, concurrency, recurring, simOrigin ?? 0, realOrigin ?? 0, speed, maintenance, noMaintenance, workerHeartbeat, poll, enqueuer, postgres, schema);
     }
 }

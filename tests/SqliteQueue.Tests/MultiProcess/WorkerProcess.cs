@@ -59,6 +59,25 @@ internal sealed class WorkerProcess : IDisposable
             .. pollMs is { } poll ? ["--poll-ms", Number(poll)] : Array.Empty<string>(),
         ]);
 
+    /// <summary>
+    /// A process running the hosted worker on a PostgreSQL schema, inside the network namespace <paramref name="netns"/>
+    /// (<c>ip netns exec</c>, which execs in place, so <see cref="ProcessId"/> is the worker's own pid). It writes the
+    /// library's warnings as "warn" lines, and stops on SIGTERM or "stop" with "exit terminate" or "exit stop".
+    /// </summary>
+    public static WorkerProcess StartHostedOnPostgres(
+        string netns, string connectionString, string schema, string workerId, int leaseMs, int concurrency, int holdMs) =>
+        Launch(workerId,
+        [
+            "--postgres", connectionString,
+            "--schema", schema,
+            "--worker-id", workerId,
+            "--lease-ms", Number(leaseMs),
+            "--concurrency", Number(concurrency),
+            "--hold-ms", Number(holdMs),
+            "--handlers",
+        ],
+        netns);
+
     /// <summary>A process that only enqueues, one job of the hosted worker's type per <see cref="Enqueue"/> (see the test worker's EnqueueMode).</summary>
     public static WorkerProcess StartEnqueuer(string dbPath, string workerId) =>
         Launch(workerId, ["--db", dbPath, "--worker-id", workerId, "--enqueuer"]);
@@ -85,9 +104,19 @@ internal sealed class WorkerProcess : IDisposable
             "--control-stdin",
         ]);
 
-    private static WorkerProcess Launch(string workerId, string[] args)
+    private static WorkerProcess Launch(string workerId, string[] args, string? netns = null)
     {
         var start = BuiltPrograms.StartInfo(WorkerDll, args);
+        if (netns is not null)
+        {
+            string[] wrapper = ["netns", "exec", netns, start.FileName];
+            for (var i = wrapper.Length - 1; i >= 0; i--)
+            {
+                start.ArgumentList.Insert(0, wrapper[i]);
+            }
+
+            start.FileName = "ip";
+        }
 
         var process = new Process { StartInfo = start };
         var worker = new WorkerProcess(process, workerId);
@@ -193,6 +222,18 @@ internal sealed class WorkerProcess : IDisposable
 
     /// <summary>Kills the process at once: SIGKILL on Linux and macOS, so it gets no chance to clean up.</summary>
     public void Kill() => _process.Kill(entireProcessTree: true);
+
+    /// <summary>Every stderr line so far.</summary>
+    public string Errors
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _errors.ToString();
+            }
+        }
+    }
 
     /// <summary>The process's output, for failure messages.</summary>
     public string Describe()
