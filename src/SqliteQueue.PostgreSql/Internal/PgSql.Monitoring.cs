@@ -46,6 +46,16 @@ internal static partial class PgSql
         SELECT count(*) FROM {schema}.jobs WHERE state = 'dead' AND finished_at >= @since;
         """;
 
+    // The recurring tables come with their own migration; a schema without them has no broken schedule to report.
+    public const string RecurringTableExists = """
+        SELECT to_regclass('{schema}.recurring') IS NOT NULL;
+        """;
+
+    // One row per schedule, a few at most hundreds; in byte order, as SQLite lists them.
+    public const string BrokenRecurring = """
+        SELECT name FROM {schema}.recurring WHERE state = 'broken' ORDER BY name COLLATE "C";
+        """;
+
     // A range of the series' primary key (minute, outcome): at most four rows per minute asked for. Released attempts
     // spent nothing, so they are left out.
     public const string ThroughputSince = """

@@ -159,6 +159,22 @@ internal sealed partial class PostgreSqlJobStore : IMonitorStore
         reading.DeadLastHour = await ScalarAsync<long>(
             c, tx, PgSql.DeadSince, cancellationToken, Params.Bigint("since", now - (long)HealthReading.DeadWindow.TotalMilliseconds)).ConfigureAwait(false);
         reading.LiveWorkers = (await ListLiveWorkersAsync(c, tx, cancellationToken).ConfigureAwait(false)).Count;
+        if (await ScalarAsync<bool>(c, tx, PgSql.RecurringTableExists, cancellationToken).ConfigureAwait(false))
+        {
+            var broken = Command(PgSql.BrokenRecurring, c, tx);
+            await using (broken.ConfigureAwait(false))
+            {
+                var r = await broken.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                await using (r.ConfigureAwait(false))
+                {
+                    while (await r.ReadAsync(cancellationToken).ConfigureAwait(false))
+                    {
+                        reading.BrokenRecurring.Add(r.GetString(0));
+                    }
+                }
+            }
+        }
+
         var runs = await ListRunsAsync(c, tx, cancellationToken).ConfigureAwait(false);
         reading.Integrity = runs.FirstOrDefault(r => r.Task == MaintenanceRuns.Integrity);
         reading.Prune = runs.FirstOrDefault(r => r.Task == MaintenanceRuns.Prune);
