@@ -12,6 +12,11 @@ internal sealed partial class PostgreSqlJobStore : IMonitorStore
 {
     public string DataSource => Display;
 
+    public long SchemaVersionExpected => LatestVersion;
+
+    // The server's own tools (amcheck, pg_dump) check a database; maintenance records none here.
+    public bool RecordsIntegrityChecks => false;
+
     public Task<IReadOnlyList<ExpiredWorker>> WriteWorkerAsync(WorkerBeat beat, CancellationToken cancellationToken) =>
         WriteAsync(beat, static async (tx, b, ct) =>
         {

@@ -7,32 +7,32 @@ namespace SqliteQueue.Internal.Monitoring;
 /// <summary>Judges a <see cref="HealthReading"/> by <see cref="QueueHealthOptions"/>: pure, so every rule is tested without a file.</summary>
 internal static class HealthRules
 {
-    public static QueueHealthReport Unreadable(DateTimeOffset checkedAt, Exception ex)
+    public static QueueHealthReport Unreadable(DateTimeOffset checkedAt, Exception ex, long expectedVersion)
     {
         var data = new Dictionary<string, object>(StringComparer.Ordinal)
         {
             [QueueHealthFigures.StoreReachable] = false,
             [QueueHealthFigures.StoreError] = ex.Message,
-            [QueueHealthFigures.SchemaVersionExpected] = (long)Migrator.LatestVersion,
+            [QueueHealthFigures.SchemaVersionExpected] = expectedVersion,
         };
         var problem = new QueueHealthProblem(QueueHealthFigures.StoreReachable, QueueHealthStatus.Unhealthy,
             $"The queue store could not be read: {ex.Message}");
         return new QueueHealthReport(checkedAt, [problem], data, ex);
     }
 
-    public static QueueHealthReport Evaluate(HealthReading r, QueueHealthOptions o)
+    public static QueueHealthReport Evaluate(HealthReading r, QueueHealthOptions o, long expectedVersion, bool recordsIntegrityChecks)
     {
         var data = new Dictionary<string, object>(StringComparer.Ordinal);
         var problems = new List<QueueHealthProblem>();
         var checkedAt = Times.FromMs(r.Now);
         data[QueueHealthFigures.StoreReachable] = true;
         data[QueueHealthFigures.SchemaVersion] = r.SchemaVersion ?? 0;
-        data[QueueHealthFigures.SchemaVersionExpected] = (long)Migrator.LatestVersion;
+        data[QueueHealthFigures.SchemaVersionExpected] = expectedVersion;
         if (!r.SchemaCurrent)
         {
-            problems.Add(new QueueHealthProblem(QueueHealthFigures.SchemaVersion, QueueHealthStatus.Unhealthy, r.SchemaVersion > Migrator.LatestVersion
-                ? Invariant($"The file's schema version {r.SchemaVersion} is newer than this library's {Migrator.LatestVersion}: a newer version of SqliteQueue wrote it; upgrade this application.")
-                : Invariant($"The queue tables are at schema version {r.SchemaVersion}, and this library needs {Migrator.LatestVersion}: the file has not been opened by this version yet (it migrates on first use).")));
+            problems.Add(new QueueHealthProblem(QueueHealthFigures.SchemaVersion, QueueHealthStatus.Unhealthy, r.SchemaVersion > expectedVersion
+                ? Invariant($"The file's schema version {r.SchemaVersion} is newer than this library's {expectedVersion}: a newer version of SqliteQueue wrote it; upgrade this application.")
+                : Invariant($"The queue tables are at schema version {r.SchemaVersion}, and this library needs {expectedVersion}: the file has not been opened by this version yet (it migrates on first use).")));
             return new QueueHealthReport(checkedAt, problems, data, null);
         }
 
@@ -60,7 +60,10 @@ internal static class HealthRules
                 Invariant($"The WAL is {r.WalBytes} bytes, over the {maxWal} allowed (MaxWalSize): checkpoints are not keeping up, most often because a reader holds an old snapshot open.")));
         }
 
-        Integrity(r, o, data, problems);
+        if (recordsIntegrityChecks)
+        {
+            Integrity(r, o, data, problems);
+        }
 
         data[QueueHealthFigures.BrokenRecurringJobs] = (long)r.BrokenRecurring.Count;
         data[QueueHealthFigures.BrokenRecurringNames] = string.Join(", ", r.BrokenRecurring);

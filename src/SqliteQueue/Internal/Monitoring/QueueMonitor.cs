@@ -25,7 +25,7 @@ internal sealed class QueueMonitor(IMonitorStore store, ILogger logger) : IQueue
         try
         {
             var reading = await store.ReadHealthAsync(cancellationToken).ConfigureAwait(false);
-            report = HealthRules.Evaluate(reading, options);
+            report = HealthRules.Evaluate(reading, options, store.SchemaVersionExpected, store.RecordsIntegrityChecks);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -35,7 +35,7 @@ internal sealed class QueueMonitor(IMonitorStore store, ILogger logger) : IQueue
         {
             // A health check reports a broken store; throwing would only turn it into the caller's own failure.
             logger.HealthReadFailed(ex, store.DataSource);
-            report = HealthRules.Unreadable(store.Time.GetUtcNow(), ex);
+            report = HealthRules.Unreadable(store.Time.GetUtcNow(), ex, store.SchemaVersionExpected);
         }
 
         logger.HealthChecked(store.DataSource, report.Status.ToString(), report.Problems.Count);

@@ -12,6 +12,10 @@ namespace SqliteQueue.Internal.Storage;
 /// <summary>The SQLite store's side of the monitor's seam (<see cref="IMonitorStore"/>): the workers table, the health figures and the throughput series.</summary>
 internal sealed partial class JobStore : IMonitorStore
 {
+    public long SchemaVersionExpected => Migrator.LatestVersion;
+
+    public bool RecordsIntegrityChecks => true;
+
     public async Task<IReadOnlyList<ExpiredWorker>> WriteWorkerAsync(WorkerBeat beat, CancellationToken cancellationToken) =>
         await WriteAsync(beat, static (s, tx, b) =>
         {

@@ -13,6 +13,12 @@ internal interface IMonitorStore : IJobStore
     /// <summary>The store's name in logs: the file for SQLite, the server and database for a server store.</summary>
     string DataSource { get; }
 
+    /// <summary>The schema version this library writes on this store, which a healthy store is at.</summary>
+    long SchemaVersionExpected { get; }
+
+    /// <summary>Whether maintenance records integrity checks here; a server database has its own tools, and the health rule then does not apply.</summary>
+    bool RecordsIntegrityChecks { get; }
+
     /// <summary>
     /// In one write: deletes the rows of workers whose expiry has passed, then writes <paramref name="beat"/>'s row
     /// (inserted, or updated with its start time kept) to expire <see cref="WorkerBeat.ExpiryMs"/> from now. Returns the
