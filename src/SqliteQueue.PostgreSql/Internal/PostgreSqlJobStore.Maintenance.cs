@@ -163,24 +163,7 @@ internal sealed partial class PostgreSqlJobStore : IMaintenanceStore
         }, cancellationToken);
 
     public Task<IReadOnlyList<long>> CancelRunningAsync(string queue, CancellationToken cancellationToken) =>
-        WriteAsync(queue, static async (tx, q, ct) =>
-        {
-            var ids = new List<long>();
-            var command = tx.Command(PgSql.CancelRunningInQueue).With(Params.Text("queue", q));
-            await using (command.ConfigureAwait(false))
-            {
-                var r = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
-                await using (r.ConfigureAwait(false))
-                {
-                    while (await r.ReadAsync(ct).ConfigureAwait(false))
-                    {
-                        ids.Add(r.GetInt64(0));
-                    }
-                }
-            }
-
-            return (IReadOnlyList<long>)ids;
-        }, cancellationToken);
+        WriteAsync(queue, static (tx, q, ct) => IdsAsync(tx.Command(PgSql.CancelRunningInQueue).With(Params.Text("queue", q)), ct), cancellationToken);
 
     public Task RecordRunAsync(string task, long startedAtMs, bool ok, string summary, string owner, CancellationToken cancellationToken) =>
         WriteAsync((task, startedAtMs, ok, summary, owner), static async (tx, a, ct) =>

@@ -189,24 +189,8 @@ internal sealed partial class PostgreSqlJobStore
         ReadAsync(queue, (connection, q, ct) => ScalarAsync<long>(Command(PgSql.CountActive, connection).With(Params.Text("queue", q)), ct), cancellationToken);
 
     public Task<IReadOnlyList<long>> ListActiveIdsAsync(string? queue, int limit, CancellationToken cancellationToken) =>
-        ReadAsync((queue, limit), async (connection, a, ct) =>
-        {
-            var ids = new List<long>();
-            var command = Command(PgSql.ListActiveIds, connection).With(Params.Text("queue", a.queue), Params.Integer("limit", a.limit));
-            await using (command.ConfigureAwait(false))
-            {
-                var r = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
-                await using (r.ConfigureAwait(false))
-                {
-                    while (await r.ReadAsync(ct).ConfigureAwait(false))
-                    {
-                        ids.Add(r.GetInt64(0));
-                    }
-                }
-            }
-
-            return (IReadOnlyList<long>)ids;
-        }, cancellationToken);
+        ReadAsync((queue, limit), (connection, a, ct) =>
+            IdsAsync(Command(PgSql.ListActiveIds, connection).With(Params.Text("queue", a.queue), Params.Integer("limit", a.limit)), ct), cancellationToken);
 
     public Task<bool> AnyLiveAsync(string? queue, CancellationToken cancellationToken) =>
         ReadAsync(queue, (connection, q, ct) => ScalarAsync<bool>(Command(PgSql.AnyLive, connection).With(Params.Text("queue", q)), ct), cancellationToken);
@@ -218,6 +202,25 @@ internal sealed partial class PostgreSqlJobStore
             var run = await ScalarAsync<long?>(Command(PgSql.NextRunAt, connection).With(Params.TextArray("queues", qs)), ct).ConfigureAwait(false);
             return lease is null ? run : run is null ? lease : Math.Min(lease.Value, run.Value);
         }, cancellationToken);
+
+    /// <summary>The first column of every row, as ids; the command is disposed.</summary>
+    private static async Task<IReadOnlyList<long>> IdsAsync(NpgsqlCommand command, CancellationToken cancellationToken)
+    {
+        var ids = new List<long>();
+        await using (command.ConfigureAwait(false))
+        {
+            var r = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using (r.ConfigureAwait(false))
+            {
+                while (await r.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    ids.Add(r.GetInt64(0));
+                }
+            }
+        }
+
+        return ids;
+    }
 
     private static async Task<T> ScalarAsync<T>(NpgsqlCommand command, CancellationToken cancellationToken)
     {
