@@ -1,10 +1,6 @@
 using System.Diagnostics;
-using System.Globalization;
-using System.Text.Json;
-using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Npgsql;
 using SqliteQueue.PostgreSql;
 
 namespace SqliteQueue.Benchmarks.EndToEnd;
